@@ -1,0 +1,50 @@
+"""textmine: mine Chinese reports for themes and figures.
+
+The flow follows quanteda's: corpus → clean → tokens → document-feature matrix → statistics →
+plots. Each stage is one module; the public functions are importable from here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public name → module that defines it. Imported on first use so that `import textmine`
+# stays fast and a process-pool worker loads only the stages it runs.
+_EXPORTS = {
+    "Config": "config",
+    "load_config": "config",
+    "Corpus": "corpus",
+    "load_corpus": "corpus",
+    "CleanDocument": "clean",
+    "CleanCorpus": "clean",
+    "clean_text": "clean",
+    "clean_corpus": "clean",
+    "Span": "spans",
+    "detect_spans": "spans",
+    "Tokenizer": "segment",
+    "tokenize": "segment",
+    "extract_quantities": "quantities",
+    "extract_formulations": "formulations",
+    "build_dfm": "dfm",
+    "keywords": "keywords",
+    "keyness": "keyness",
+    "collocations": "collocations",
+    "cooccurrence_graph": "collocations",
+    "kwic": "concordance",
+    "fit_topics": "topics",
+    "emergence": "emergence",
+    "save_figure": "plots",
+    "use_paper_style": "plots",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'textmine' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"textmine.{module}"), name)

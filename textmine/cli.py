@@ -1,0 +1,133 @@
+"""The `textmine` command: one subcommand a stage, each writing tidy tables.
+
+Run `textmine --help` for the list and `textmine COMMAND --help` for each one's options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from textmine import __version__
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="TOML", help="settings file (see textmine.config.Config)")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="worker processes for the document stages (-1: all cores; default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the document stages on this Dask scheduler instead of locally")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def _load(args: argparse.Namespace, paths: Sequence[str]):
+    """Load and clean the corpus named on the command line; report unreadable files."""
+    from textmine.clean import clean_corpus
+    from textmine.config import load_config
+    from textmine.corpus import load_corpus
+
+    config = load_config(args.config)
+    targets = [Path(p) for p in paths] or [Path("corpus")]
+    corpus = load_corpus(targets if len(targets) > 1 else targets[0], config=config)
+    for row in corpus.skipped.itertuples():
+        print(f"skipped {row.path}: {row.reason}", file=sys.stderr)
+    if len(corpus) == 0:
+        raise SystemExit(f"textmine: no document could be read from {', '.join(map(str, targets))}")
+    return config, clean_corpus(corpus, n_jobs=args.jobs, scheduler=args.scheduler,
+                                quiet=args.quiet)
+
+
+def _summary(clean) -> str:
+    docs = clean.documents
+    kinds = Counter(clean.blocks["kind"]) if len(clean.blocks) else Counter()
+    repairs = Counter(clean.ledger["reason"]) if len(clean.ledger) else Counter()
+    lines = [
+        f"documents: {len(docs)}",
+        f"characters: {int(docs['n_chars'].sum()):,} cleaned "
+        f"({int(docs['raw_text'].str.len().sum()):,} raw)",
+        "encodings: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(docs["encoding"]).items())),
+        "block kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())),
+        "repairs: " + (", ".join(f"{k} {v}" for k, v in sorted(repairs.items())) or "none"),
+    ]
+    skipped = clean.skipped if clean.skipped is not None else []
+    lines.append(f"files skipped: {len(skipped)}")
+    lines.extend(f"  {row.path}: {row.reason}" for row in getattr(skipped, "itertuples", list)())
+    return "\n".join(lines)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from textmine.tables import write_table
+
+    _, clean = _load(args, args.paths)
+    out = Path(args.out)
+    tables = {"documents": clean.documents, "blocks": clean.blocks,
+              "sentences": clean.sentences, "ledger": clean.ledger}
+    if clean.skipped is not None:
+        tables["skipped"] = clean.skipped
+    for name, df in tables.items():
+        for ext in ("parquet", "csv"):
+            write_table(df, out / f"{name}.{ext}")
+    print(_summary(clean))
+    print(f"tables written to {out}/ (Parquet and CSV)")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from textmine.clean import clean_text
+    from textmine.corpus import load_corpus
+
+    corpus = load_corpus([Path(args.file)])
+    if len(corpus) == 0:
+        reason = corpus.skipped["reason"].iloc[0] if len(corpus.skipped) else "unreadable"
+        raise SystemExit(f"textmine: {args.file}: {reason}")
+    doc = clean_text(corpus.documents["text"].iloc[0])
+    for block in doc.blocks.itertuples():
+        print(f"[{block.kind}] {block.text}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The main job: ingest and clean the corpus, write the tables."""
+    args.out = str(Path(args.build) / "tables")
+    args.paths = [args.corpus]
+    return cmd_ingest(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="textmine", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"textmine {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="the main job: process corpus/ and write all outputs",
+                       description="Ingest and clean the corpus and write every table.")
+    p.add_argument("corpus", nargs="?", default="corpus", help="corpus folder (default: corpus)")
+    p.add_argument("--build", default="build", help="output folder (default: build)")
+    _add_common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ingest", help="load and clean files; write documents, blocks, sentences",
+                       description="Load a folder or files, clean them and write the documents, "
+                       "blocks, sentences and ledger tables as Parquet and CSV.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the tables")
+    _add_common(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("clean", help="print one file's cleaned text with its block kinds",
+                       description="Print the cleaned text of FILE, one block a line, each "
+                       "prefixed with its kind, for a quick look.")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_clean)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
