@@ -1,0 +1,571 @@
+"""Segmentation: jieba's word boundaries, a governance lexicon, protected spans, tidy tokens.
+
+`Tokenizer` holds the lexicons and stopwords (parameters in `__init__`, no global state) and
+segments with jieba-rs (the `rjieba` binding) loaded with jieba's own dictionary plus the bundled
+and user lexicons, so its boundaries are those of a `jieba.Tokenizer` loaded with the same
+lexicons (tests check this on the national reports), at many times the speed and with POS tags.
+Quantities, dates and formulations found by `textmine.spans.detect_spans` are single tokens
+with their own POS tag; jieba segments the text between them.
+
+`tokenize(corpus_or_text)` returns the tokens table — doc_id, sent_id, token_id, token, pos,
+start, end, is_stop — with offsets into the cleaned document text, cached per document on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from textmine.config import DEFAULT_ANALYSIS_KINDS
+
+TOKEN_COLUMNS = ["doc_id", "sent_id", "token_id", "token", "pos", "start", "end", "is_stop"]
+ENTITY_COLUMNS = ["doc_id", "token", "entity_class", "count"]
+
+#: Bump when the segmentation logic changes results (part of every cache key).
+SEGMENTER_VERSION = "1"
+
+#: Characters jieba's default mode keeps together in one block (its `re_han_default`). A lexicon
+#: word made only of these can enter jieba's dictionary; any other word (spaces, punctuation,
+#: middle dots …) cannot, and is matched by this module as a protected span instead.
+_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
+
+#: jieba's POS tag set (ICTCLAS-style, as used in its dict.txt) plus the span tags.
+_POS_TAG = re.compile(r"[a-z]{1,5}[0-9]?")
+
+#: A private-use character: never in real text, used to align jieba-rs's frequency total.
+_TOTAL_PAD = "\ue000\ue001"
+
+
+class LexiconError(ValueError):
+    """A lexicon or stopword file that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconEntry:
+    """One dictionary word: `freq`/`tag` None when the file leaves them out."""
+
+    word: str
+    freq: int | None
+    tag: str | None
+    source: str
+
+
+def _data_path(name: str) -> Path:
+    return Path(str(resources.files("textmine") / "data" / name))
+
+
+def bundled_lexicon_path() -> Path:
+    """The governance lexicon shipped with textmine (see textmine/data/LEXICON.md)."""
+    return _data_path("lexicon.txt")
+
+
+def bundled_stopwords_path() -> Path:
+    """The stopword list shipped with textmine (see textmine/data/STOPWORDS.md)."""
+    return _data_path("stopwords.txt")
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LexiconError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LexiconError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def parse_lexicon_line(line: str) -> tuple[str, int | None, str | None] | None:
+    """Parse `word [freq] [pos]` (jieba's format; tabs or spaces); None for blanks and comments.
+
+    Unlike jieba, the word may itself contain spaces: with tab separators everything before the
+    first tab is the word; otherwise a trailing number and/or POS tag are split off the end.
+    """
+    line = line.replace("\ufeff", "").strip()
+    if not line or line.startswith("#"):
+        return None
+    if "\t" in line:
+        fields = [f.strip() for f in line.split("\t")]
+        word, rest = fields[0], [f for f in fields[1:] if f]
+    else:
+        parts = line.split()
+        rest = []
+        # at most two trailing fields: freq then tag, or one of them
+        if len(parts) >= 2 and _POS_TAG.fullmatch(parts[-1]) and parts[-2].isdigit() \
+                and len(parts) >= 3:
+            rest = parts[-2:]
+        elif len(parts) >= 2 and parts[-1].isdigit():
+            rest = parts[-1:]
+        elif len(parts) >= 2 and _POS_TAG.fullmatch(parts[-1]) and not _is_ascii_word(parts[-2]):
+            rest = parts[-1:]
+        word = line
+        for field in reversed(rest):
+            word = word[: word.rstrip().rfind(field)].rstrip()
+    freq: int | None = None
+    tag: str | None = None
+    for field in rest:
+        if field.isdigit() and freq is None and tag is None:
+            freq = int(field)
+        elif _POS_TAG.fullmatch(field) and tag is None:
+            tag = field
+        else:
+            raise ValueError(f"unexpected field {field!r} (expected: word [freq] [pos])")
+    if not word:
+        raise ValueError("empty word")
+    return word, freq, tag
+
+
+def _is_ascii_word(s: str) -> bool:
+    return s.isascii() and s.isalpha()
+
+
+def read_lexicon(path: str | Path) -> list[LexiconEntry]:
+    """Read a lexicon in jieba's format (BOM, CRLF and words with spaces allowed)."""
+    path = Path(path)
+    entries = []
+    for number, line in enumerate(_read_lines(path), start=1):
+        try:
+            parsed = parse_lexicon_line(line)
+        except ValueError as exc:
+            raise LexiconError(f"{path}, line {number}: {exc}: {line.strip()!r}") from None
+        if parsed is not None:
+            entries.append(LexiconEntry(*parsed, source=f"{path.name}:{number}"))
+    return entries
+
+
+def read_stopwords(path: str | Path) -> list[str]:
+    """Read a stopword file: one word a line, `#` comments, BOM and CRLF allowed."""
+    path = Path(path)
+    words = []
+    for line in _read_lines(path):
+        line = line.replace("\ufeff", "").strip()
+        if line and not line.startswith("#"):
+            words.append(line)
+    return words
+
+
+def is_punctuation(token: str) -> bool:
+    """True for tokens made only of punctuation, symbols or spaces (no letter, digit or Han)."""
+    return all(unicodedata.category(ch)[0] in "PSZC" for ch in token)
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+class Tokenizer:
+    """A jieba word segmenter with lexicons, protected spans, POS tags and stopwords.
+
+    Parameters (scikit-learn style, stored as given):
+      userdicts: extra lexicon files in jieba's format, merged over the bundled lexicon in order.
+      stopwords: extra stopword files (one word a line), added to the bundled list.
+      words: extra lexicon entries in memory: strings or (word, freq, tag) tuples.
+      bundled_lexicon / bundled_stopwords: use the lists shipped in textmine/data.
+      protect_spans: keep `textmine.spans.detect_spans` spans as single tokens.
+      hmm: let jieba's HMM join unknown characters into words (jieba's default).
+      engine: "rjieba" (fast, default) or "jieba" (the reference implementation, slow).
+
+    Calling the tokenizer on a string returns its non-stopword tokens, so it can be given to
+    scikit-learn (`TfidfVectorizer(tokenizer=tok, token_pattern=None, lowercase=False)`).
+    It pickles without its dictionary, which is rebuilt lazily in the receiving process.
+    """
+
+    def __init__(self, userdicts: Sequence[str | Path] = (), stopwords: Sequence[str | Path] = (),
+                 *, words: Sequence[str | tuple] = (), bundled_lexicon: bool = True,
+                 bundled_stopwords: bool = True, protect_spans: bool = True, hmm: bool = True,
+                 engine: str = "rjieba"):
+        if engine not in ("rjieba", "jieba"):
+            raise ValueError(f"engine must be 'rjieba' or 'jieba', not {engine!r}")
+        if isinstance(userdicts, (str, Path)):
+            userdicts = (userdicts,)
+        if isinstance(stopwords, (str, Path)):
+            stopwords = (stopwords,)
+        self.userdicts = tuple(str(p) for p in userdicts)
+        self.stopwords = tuple(str(p) for p in stopwords)
+        self.words = tuple(words)
+        self.bundled_lexicon = bundled_lexicon
+        self.bundled_stopwords = bundled_stopwords
+        self.protect_spans = protect_spans
+        self.hmm = hmm
+        self.engine = engine
+
+    # -- pickling: parameters only; the engine is rebuilt on first use ---------------------
+    _LAZY = ("_engine", "_jieba", "_tags", "_protected_re", "entries", "stopword_set",
+             "protected_words", "fingerprint", "lexicon_index")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._LAZY}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"Tokenizer({params})"
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn's convention)."""
+        return {k: getattr(self, k) for k in ("userdicts", "stopwords", "words",
+                                              "bundled_lexicon", "bundled_stopwords",
+                                              "protect_spans", "hmm", "engine")}
+
+    # -- lexicons --------------------------------------------------------------------------
+    @cached_property
+    def entries(self) -> list[LexiconEntry]:
+        """All lexicon entries in merge order: bundled, then each user file, then `words`."""
+        entries: list[LexiconEntry] = []
+        if self.bundled_lexicon:
+            entries.extend(read_lexicon(bundled_lexicon_path()))
+        for path in self.userdicts:
+            entries.extend(read_lexicon(path))
+        for i, item in enumerate(self.words):
+            if isinstance(item, str):
+                entries.append(LexiconEntry(item, None, None, f"words[{i}]"))
+            else:
+                word, freq, tag = (tuple(item) + (None, None))[:3]
+                entries.append(LexiconEntry(word, None if freq is None else int(freq), tag,
+                                            f"words[{i}]"))
+        return entries
+
+    @cached_property
+    def lexicon_index(self) -> dict[str, LexiconEntry]:
+        """word → the entry that decides it (the last one merged wins, as in jieba)."""
+        return {e.word: e for e in self.entries}
+
+    @cached_property
+    def protected_words(self) -> dict[str, str]:
+        """Lexicon words jieba cannot hold (spaces, punctuation …) → POS; matched as spans."""
+        return {e.word: e.tag or "nz" for e in self.lexicon_index.values()
+                if not _JIEBA_BLOCK.fullmatch(e.word)}
+
+    @cached_property
+    def stopword_set(self) -> frozenset[str]:
+        words: list[str] = []
+        if self.bundled_stopwords:
+            words.extend(read_stopwords(bundled_stopwords_path()))
+        for path in self.stopwords:
+            words.extend(read_stopwords(path))
+        return frozenset(words)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Hash of everything that changes the tokens: lexicons, stopwords, settings, versions."""
+        from importlib.metadata import version
+
+        import jieba
+        import rjieba  # noqa: F401
+
+        from textmine import spans
+
+        h = hashlib.sha256()
+        parts = [SEGMENTER_VERSION, jieba.__version__, version("rjieba"), self.engine,
+                 self.hmm, self.protect_spans, _file_digest(Path(spans.__file__)),
+                 _file_digest(Path(__file__)),
+                 tuple((e.word, e.freq, e.tag) for e in self.entries),
+                 tuple(sorted(self.stopword_set))]
+        for p in parts:
+            h.update(repr(p).encode("utf-8"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+    # -- engine ----------------------------------------------------------------------------
+    def reference_jieba(self):
+        """A `jieba.Tokenizer` (jieba's default dictionary) loaded with the same lexicons.
+
+        This is the reference the fast engine must agree with; jieba's global default
+        tokenizer is never touched.
+        """
+        import jieba
+
+        tk = jieba.Tokenizer()
+        tk.initialize()
+        for word, freq, tag in self._resolved_entries(tk):
+            tk.add_word(word, freq, tag)
+        return tk
+
+    def _resolved_entries(self, tk) -> list[tuple[str, int, str | None]]:
+        """Entries that go into jieba's dictionary, each with an explicit frequency.
+
+        A missing frequency is jieba's own choice (`suggest_freq(word, tune=False)`, computed
+        on the dictionary as loaded so far), so both engines receive identical numbers.
+        """
+        out = []
+        for e in self.entries:
+            if not _JIEBA_BLOCK.fullmatch(e.word):
+                continue
+            freq = e.freq if e.freq is not None else tk.suggest_freq(e.word, False)
+            out.append((e.word, freq, e.tag))
+            if e.freq is None:
+                tk.add_word(e.word, freq, e.tag)  # later suggestions see this word, as in jieba
+        return out
+
+    def _build(self) -> None:
+        import jieba
+
+        ref = jieba.Tokenizer()
+        ref.initialize()
+        base_freq = ref.FREQ
+        resolved = self._resolved_entries(ref) if any(e.freq is None for e in self.entries) \
+            else [(e.word, e.freq, e.tag) for e in self.entries if _JIEBA_BLOCK.fullmatch(e.word)]
+        tags: dict[str, str] = {}
+        if self.engine == "rjieba":
+            import rjieba
+
+            engine = rjieba.Jieba()
+            # jieba adds a re-added word's frequency to its total without removing the old one;
+            # jieba-rs replaces it. Pad jieba-rs's total so both compute identical probabilities.
+            pad = 0
+            for word, freq, tag in resolved:
+                pad += base_freq.get(word, 0)
+                engine.add_word(word, freq, tag)
+            if pad:
+                engine.add_word(_TOTAL_PAD, pad, "x")
+            self._engine = engine
+        else:
+            for word, freq, tag in resolved:
+                ref.add_word(word, freq, tag)
+            self._engine = ref
+            tags = _jieba_tags(jieba)
+            for word, _, tag in resolved:
+                if tag:
+                    tags[word] = tag
+        self._tags = tags
+        words = sorted(self.protected_words, key=lambda w: (-len(w), w))
+        self._protected_re = re.compile("|".join(map(re.escape, words))) if words else None
+
+    def _ensure(self) -> None:
+        if "_engine" not in self.__dict__:
+            self._build()
+
+    # -- segmentation ----------------------------------------------------------------------
+    def _tag_plain(self, text: str) -> list[tuple[str, str]]:
+        """jieba's tokens of `text` (no protected spans) with POS tags."""
+        if self.engine == "rjieba":
+            return self._engine.tag(text, self.hmm)
+        tags = self._tags
+        out = []
+        for w in self._engine.lcut(text, HMM=self.hmm):
+            out.append((w, tags.get(w) or _fallback_tag(w)))
+        return out
+
+    def protected_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, pos) of the spans kept whole: detected spans and punctuated entries."""
+        self._ensure()
+        found: list[tuple[int, int, str]] = []
+        if self.protect_spans:
+            from textmine.spans import detect_spans
+
+            found = [(s.start, s.end, s.pos) for s in detect_spans(text)]
+        if self._protected_re is not None:
+            pw = self.protected_words
+            extra = [(m.start(), m.end(), pw[m.group()])
+                     for m in self._protected_re.finditer(text)]
+            if extra:
+                found = _merge_spans(found, extra)
+        return found
+
+    def tag(self, text: str, spans: list[tuple[int, int, str]] | None = None
+            ) -> list[tuple[str, str, int, int]]:
+        """(token, pos, start, end) for every token of `text`, whitespace tokens included."""
+        self._ensure()
+        if spans is None:
+            spans = self.protected_spans(text)
+        out: list[tuple[str, str, int, int]] = []
+        pos = 0
+        for s, e, p in spans:
+            if s > pos:
+                pos = self._extend(out, text[pos:s], pos)
+            out.append((text[s:e], p, s, e))
+            pos = e
+        if pos < len(text):
+            self._extend(out, text[pos:], pos)
+        return out
+
+    def _extend(self, out: list, piece: str, offset: int) -> int:
+        for w, p in self._tag_plain(piece):
+            end = offset + len(w)
+            out.append((w, p, offset, end))
+            offset = end
+        return offset
+
+    def __call__(self, text: str) -> list[str]:
+        """The tokens of `text` that are neither stopwords, punctuation nor whitespace."""
+        stop = self.stopword_set
+        return [w for w, _, _, _ in self.tag(text)
+                if not w.isspace() and w not in stop and not is_punctuation(w)]
+
+    def is_stop(self, token: str) -> bool:
+        """A stopword, punctuation or symbol."""
+        return token in self.stopword_set or is_punctuation(token)
+
+    def tokenize_document(self, text: str, sentences: Iterable[tuple[int, int, int]]
+                          ) -> dict[str, np.ndarray]:
+        """Columns sent_id, token, pos, start, end, is_stop for the given sentences of a text.
+
+        `sentences` holds (sent_id, start, end); spans are detected on the whole text, so they
+        are the ones the quantities module sees, and cut at sentence ends.
+        """
+        self._ensure()
+        spans = self.protected_spans(text)
+        starts = [s for s, _, _ in spans]
+        import bisect
+
+        sent_ids: list[int] = []
+        toks: list[tuple[str, str, int, int]] = []
+        for sent_id, s0, s1 in sentences:
+            i = max(0, bisect.bisect_right(starts, s0) - 1)
+            local = []
+            while i < len(spans) and spans[i][0] < s1:
+                s, e, p = spans[i]
+                s, e = max(s, s0), min(e, s1)
+                if e > s:
+                    local.append((s - s0, e - s0, p))
+                i += 1
+            n = len(toks)
+            for w, p, s, e in self.tag(text[s0:s1], local):
+                if not w.isspace():
+                    toks.append((w, p, s + s0, e + s0))
+            sent_ids.extend([sent_id] * (len(toks) - n))
+        stop = self.stopword_set
+        return {
+            "sent_id": np.asarray(sent_ids, dtype=np.int64),
+            "token": np.asarray([t[0] for t in toks], dtype=object),
+            "pos": np.asarray([t[1] for t in toks], dtype=object),
+            "start": np.asarray([t[2] for t in toks], dtype=np.int64),
+            "end": np.asarray([t[3] for t in toks], dtype=np.int64),
+            "is_stop": np.asarray([t[0] in stop or is_punctuation(t[0]) for t in toks],
+                                  dtype=bool),
+        }
+
+
+def _merge_spans(first: list[tuple[int, int, str]], second: list[tuple[int, int, str]]
+                 ) -> list[tuple[int, int, str]]:
+    """Non-overlapping union: `first` wins; a `second` span overlapping one is dropped."""
+    out = list(first)
+    starts = [s for s, _, _ in first]
+    import bisect
+
+    for s, e, p in second:
+        i = bisect.bisect_right(starts, s)
+        if i > 0 and first[i - 1][1] > s:
+            continue
+        if i < len(first) and first[i][0] < e:
+            continue
+        out.append((s, e, p))
+    out.sort()
+    # drop overlaps among `second` itself (regex matches do not overlap; kept for safety)
+    merged: list[tuple[int, int, str]] = []
+    for span in out:
+        if merged and span[0] < merged[-1][1]:
+            continue
+        merged.append(span)
+    return merged
+
+
+def _fallback_tag(word: str) -> str:
+    """jieba-rs's tag for a word missing from the dictionary: eng, m or x."""
+    eng = sum(ch.isascii() and ch.isalnum() for ch in word)
+    digits = sum(ch.isascii() and ch.isdigit() for ch in word)
+    if eng == 0:
+        return "x"
+    return "m" if eng == digits else "eng"
+
+
+def _jieba_tags(jieba_module) -> dict[str, str]:
+    """word → POS from jieba's dict.txt (what jieba.posseg and jieba-rs look up)."""
+    path = Path(jieba_module.__file__).with_name("dict.txt")
+    tags = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3:
+                tags[parts[0]] = parts[2]
+    return tags
+
+
+# -- corpus level --------------------------------------------------------------------------
+class _DocumentTokens:
+    """Picklable per-document job: tokens of one document, from the cache when possible."""
+
+    def __init__(self, tokenizer: Tokenizer, cache):
+        self.tokenizer = tokenizer
+        self.cache = cache
+
+    def __call__(self, item: tuple[str, tuple[tuple[int, int, int], ...]]) -> dict:
+        text, sentences = item
+        tok = self.tokenizer
+        if self.cache is None or not self.cache.enabled:
+            return tok.tokenize_document(text, sentences)
+        from textmine.cache import make_key
+
+        key = make_key(tok.fingerprint, text, sentences)
+        return self.cache.get_or_compute("tokens", key,
+                                         lambda: tok.tokenize_document(text, sentences))
+
+
+def tokenize(corpus_or_text: Any, tokenizer: Tokenizer | None = None, *,
+             kinds: tuple[str, ...] | None = DEFAULT_ANALYSIS_KINDS,
+             cache: Any = None, cache_dir: str | Path | None = None, use_cache: bool = True,
+             n_jobs: int | None = 1, scheduler: Any = None, quiet: bool = True) -> pd.DataFrame:
+    """The tokens table of a text, Corpus or CleanCorpus (columns: TOKEN_COLUMNS).
+
+    Only sentences of the block `kinds` are tokenized (None: all). Offsets are into the cleaned
+    document text; each document's tokens are cached on disk (`cache` or a `Cache` at
+    `cache_dir`, default $TEXTMINE_CACHE_DIR or the per-user folder; `use_cache=False`: none).
+    """
+    from textmine.cache import Cache
+    from textmine.clean import as_clean_corpus
+    from textmine.parallel import map_documents
+
+    clean = as_clean_corpus(corpus_or_text)
+    tokenizer = tokenizer if tokenizer is not None else Tokenizer()
+    if cache is None and use_cache:
+        cache = Cache(cache_dir)
+    elif not use_cache:
+        cache = None
+    sents = clean.analysis_sentences(kinds)
+    by_doc: dict[str, list[tuple[int, int, int]]] = {}
+    for doc_id, sent_id, s, e in zip(sents["doc_id"], sents["sent_id"], sents["start"],
+                                     sents["end"], strict=True):
+        by_doc.setdefault(doc_id, []).append((int(sent_id), int(s), int(e)))
+    doc_ids = list(clean.documents["doc_id"])
+    texts = list(clean.documents["text"])
+    items = [(text, tuple(by_doc.get(d, ()))) for d, text in zip(doc_ids, texts, strict=True)]
+    job = _DocumentTokens(tokenizer, cache)
+    results = map_documents(job, items, n_jobs=n_jobs, scheduler=scheduler, desc="tokenize",
+                            quiet=quiet)
+    return _assemble(doc_ids, results)
+
+
+def _assemble(doc_ids: list[str], results: list[dict]) -> pd.DataFrame:
+    lengths = [len(r["token"]) for r in results]
+    if not results or sum(lengths) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            TOKEN_COLUMNS, [object, "int64", "int64", object, object, "int64", "int64", bool],
+            strict=True)})
+    cat = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+    df = pd.DataFrame({
+        "doc_id": np.repeat(np.asarray(doc_ids, dtype=object), lengths),
+        "sent_id": cat["sent_id"],
+        "token_id": np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]),
+        "token": cat["token"],
+        "pos": cat["pos"],
+        "start": cat["start"],
+        "end": cat["end"],
+        "is_stop": cat["is_stop"],
+    })
+    return df
