@@ -1,8 +1,28 @@
 """The one span detector: quantities, dates and formulations that must stay whole.
 
 The tokenizer protects these spans as single tokens, `textmine.quantities` parses the quantity
-spans and `textmine.formulations` classifies the formulation spans, so all three always agree on
-where a span starts and ends.
+and date spans and `textmine.formulations` classifies the formulation spans, so all three always
+agree on where a span starts and ends.
+
+`detect_spans(text)` merges two sources:
+
+- the figure grammar below (one compiled regex anchored on digits and numeral characters):
+  a number in any form reports use (Arabic with separators and decimals, full-width digits,
+  Chinese numerals, 大写 numerals, mixed 1.3万), its inner approximation (余, 多, 几), its
+  multiplier (万, 亿), its unit (人, 万元, 平方公里, %, 个百分点, 倍 …) and a trailing qualifier
+  (以上, 以下, 以内, 左右); percentages written 百分之三十, fractions 三分之一, 翻一番, ranges
+  (3至5年, 30%—40%, 五六百), ordinals (第十一个, 二十大, 十一届三中全会) and dates and years
+  (2021年年底, 一九八三年, 3月5日, 二十世纪五十年代) — kind "date" for dates and years,
+  "quantity" for everything else;
+- `textmine.formulations.formulation_spans(text)` (kind "formulation"), when that module
+  exists. Formulation spans win over any figure span they overlap.
+
+What the grammar refuses on purpose: a bare number without a unit (unless it carries 万/亿), a
+numeral inside a word (第一书记, 一直以来, 统一, 一批, 一带一路, 两委, 六稳), a lone 一 with a
+classifier (一个, 一项: the indefinite article), list markers (一是, 第一，, （１）), document
+numbers (国发〔2024〕1号), phone numbers and digits glued to Latin letters (5G, COVID-19),
+and numbered formulations such as 四个一批, 三个代表 or 两个维护. Spans never contain a line break
+or sentence punctuation, so they never cross a sentence boundary.
 """
 
 from __future__ import annotations
@@ -28,10 +48,215 @@ class Span:
         return SPAN_POS[self.kind]
 
 
-_NUMBER = r"[0-9０-９]+(?:[.,][0-9]+)*"
-_QUANTITY = re.compile(_NUMBER + r"(?:余|多)?(?:万|亿)?(?:多|余)?(?:[人名元岁个件处项%斤])?")
+# ---------------------------------------------------------------------------------------------
+# Units: surface → kind. Longest first in the regex. Shared with textmine.quantities.
+UNIT_KINDS: dict[str, str] = {}
+
+
+def _units(kind: str, names: str) -> None:
+    for name in names.split():
+        UNIT_KINDS[name] = kind
+
+
+_units("money", "元 美元 欧元 日元 港元 港币 英镑 卢布 元人民币 块钱 澳元 韩元 法郎 马克 银元")
+_units("weight", "吨 千克 公斤 斤 克 毫克 担 市斤 吨标准煤 吨标煤 克拉")
+_units("area", "亩 公顷 平方米 平方公里 平方千米 平米 平方英里 市亩")
+_units("length", "公里 千米 米 厘米 毫米 英里 海里 延米 华里 里")
+_units("volume", "立方米 立方 升 毫升 方 标准立方米")
+_units("energy", "千瓦时 千瓦 兆瓦 吉瓦 瓦 度电 度 万千瓦 焦耳 千卡 伏 千伏")
+_units("duration", "个月 个小时 小时 分钟 秒钟 秒 天 周年 周 个星期 星期 个工作日 工作日 年 "
+       "个年头 昼夜 学时")
+_units("age", "岁 周岁")
+_units("percent", "% ％ ‰")
+_units("percentage_point", "个百分点 百分点")
+_units("multiple", "倍")
+_units("count", "人次 户次 架次 车次 场次 人 名 位 个 件 处 项 家 户 所 座 条 台 辆 架 艘 套 次 批 "
+       "场 起 类 种 篇 部 本 册 张 枚 头 只 匹 株 棵 支 份 对 间 栋 幢 层 级 期 轮 届 门 片 "
+       "块 口 眼 道 首 集 例 宗 笔 颗 粒 箱 盒 瓶 袋 包 桶 节 列 标箱 盏 副 封 根 所学校 千瓦")
+UNIT_KINDS["千瓦"] = "energy"
+
+#: Units a bare Chinese numeral must not take (they make words: 一起, 一道, 三级, 两口 …)
+_WEAK_CN_UNITS = {"起", "道", "口", "头", "门", "片", "块", "层", "级", "度", "方", "里", "对",
+                  "种", "类", "部", "本", "首", "支", "批", "期", "轮", "节", "列", "间", "周",
+                  "封", "副", "眼", "集", "笔", "宗", "份", "张", "只", "场", "所", "条", "处",
+                  "套", "立方", "升", "米", "克", "担", "伏", "天", "秒", "位", "名", "家", "户"}
+
+_D = "0-9０-９"
+_CN_DIGIT = "零〇○一二两三四五六七八九壹贰叁肆伍陆柒捌玖貮两"
+_CN_MULT = "十百千万亿拾佰仟萬億"
+_ARABIC = rf"[{_D}]+(?:,[{_D}]{{3}}(?![{_D}]))*(?:[.．][{_D}]+)?"
+_CN = rf"(?:[{_CN_DIGIT}]|[{_CN_MULT}](?![瓦米克卡伏焦分]))+"
+_APPROX = "(?:余|多|几|来)"
+# A number: Arabic or Chinese, an inner approximation, a multiplier, another approximation.
+_MULT = r"(?:[十百千万亿拾佰仟萬億](?![瓦米克卡伏焦分]))"
+_NUM = rf"(?:{_ARABIC}|{_CN}){_APPROX}?(?:{_MULT}+{_APPROX}?)?"
+_RANGE_SEP = r"(?:至|到|~|～|—{1,2}|－|-|–|或)"
+_UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=True))
+_SUFFIX = r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼]))"
+_YEAR_DIGITS = rf"(?:[12１２][{_D}]{{3}}|[一二][〇○零一二三四五六七八九０-９]{{3}})"
+
+_GRAMMAR = re.compile(
+    rf"""
+    (?=[{_D}{_CN_DIGIT}{_CN_MULT}第翻])  # cheap anchor: most positions fail here
+    (?:(?P<date>
+        (?:{_YEAR_DIGITS}年(?:(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})月
+              (?:(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})日)?
+              |年?(?:底|初|末|上半年|下半年|前三季度|一季度|二季度|三季度|四季度))?)
+      | (?<![{_D}.])(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})月
+            (?:(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})日|(?:上|中|下)旬|底|初)?
+            (?:{_RANGE_SEP}(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})月)?
+      | (?:[{_D}]{{1,2}}|[一二]?十?[一二三四五六七八九十])世纪
+            (?:(?:[{_D}]{{2}}|[一二三四五六七八九]?十)年代(?:[初中末]期?)?)?
+      | (?:[{_D}]{{2}}|[二三四五六七八九]十)年代(?:[初中末]期?)?
+    )
+  | (?P<pct>百分之{_NUM}(?:{_RANGE_SEP}(?:百分之)?{_NUM})?{_SUFFIX}?)
+  | (?P<frac>{_NUM}分之{_NUM})
+  | (?P<fan>翻(?:了)?[一两二三四五]番(?:多)?)
+  | (?P<ord>第{_NUM}(?:个(?:[一二三四五六七八九十]+年(?:计划|规划))?
+              |次|届|批|位|名|轮|期|季度|阶段|部分|条|款|章|节|项|年)
+        | (?:[一二]?十[一二三四五六七八九]?|[一二三四五六七八九])届(?:[一二三四五六七八九]中全会)?
+        | (?<=党的)[一二]?十?[一二三四五六七八九十]大
+        | (?<![一二三四五六七八九十])[一二]?十[一二三四五六七八九]大
+        | (?<![一二三四五六七八九十])二十大)
+  | (?P<qty>{_NUM}(?:[%％‰]|(?:{_UNIT}))?
+        (?:{_RANGE_SEP}{_NUM}(?:[%％‰]|(?:{_UNIT}))?)?{_SUFFIX}?))
+    """,
+    re.VERBOSE,
+)
+
+_CN_ONLY = re.compile(rf"[{_CN_DIGIT}{_CN_MULT}余多几来]+")
+_LATIN = re.compile(r"[A-Za-z]")
+# Numbered formulations the grammar must never claim even without quotes.
+_FORMULATION_LIKE = re.compile(
+    r"[一二两三四五六七八九十](?:个|项|大|种|条|位)?(?:一批|全面|意识|自信|维护|确立|代表|务必|"
+    r"有利于|毫不动摇|一百年|现代化|服务|坚持|必须|统筹|文明|攻坚战|着力|注重|不|化|一体|"
+    r"为主|结合|到位|覆盖|保障|清单|体系|机制|工程|行动|战略|优先|要|是|能|讲|严|实|新|进|上|下)"
+)
+_YEAR_CHARS = set("〇○零一二三四五六七八九０１２３４５６７８９0123456789")
+_UNIT_RE = re.compile(rf"(?:{_UNIT})$")
+
+
+def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
+    """Return the end of the accepted figure (maybe shortened), or -1 to reject it."""
+    prev = text[start - 1] if start else " "
+    nxt = text[end] if end < len(text) else " "
+    if prev and (_LATIN.match(prev) or prev in "-_/〔[【(" and not surface[0].isdigit()):
+        return -1
+    if _LATIN.match(nxt) or (prev in "〔[" and surface[0].isdigit()):
+        return -1
+    if prev in "-－/" and surface[0].isdigit() and start >= 2 and text[start - 2].isdigit():
+        return -1  # phone numbers and codes: 0531-12345678, 1/2
+    digits = sum(c.isdigit() for c in surface)
+    if digits >= 7 and not re.search(r"[.．,万亿%％元]", surface):
+        return -1  # phone, ID, account numbers
+    has_unit = bool(_UNIT_RE.search(surface.rstrip("以上下内之左右"))) or surface[-1] in "%％‰"
+    arabic = any(c in "0123456789０１２３４５６７８９" for c in surface)
+    if not arabic:
+        return _accept_chinese(text, start, end, surface, has_unit)
+    if not has_unit and not re.search(r"[万亿]", surface):
+        return -1
+    return end
+
+
+def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: bool) -> int:
+    prev = text[start - 1] if start else " "
+    core = _CN_ONLY.match(surface)
+    number = core.group() if core else ""
+    rest = surface[len(number):]
+    if not has_unit and not re.search("[万亿]", number[1:]):
+        return -1
+    if not number or number[0] in "十百千万亿拾佰仟萬億" and number[0] != "十":
+        return -1  # 万人下乡, 千村, 百姓, 亿元楼宇
+    if number[0] in "余多几来":
+        return -1
+    if prev and (prev in "第单统唯万一之某初周每其逐同若这那哪" or prev.isalpha() and
+                 _is_han(prev) and prev in "专合划整归均齐纯独"):
+        return -1
+    unit = rest.rstrip("以上下内之左右")
+    if unit.startswith(("余", "多", "几")):
+        unit = unit[1:]
+    if number in ("一", "壹") or number == "两" and unit in _WEAK_CN_UNITS:
+        return -1  # 一个, 一批 (indefinite), 两岸, 两级
+    if len(number) == 1 and unit in _WEAK_CN_UNITS:
+        return -1  # 三级, 五道, 八方 …
+    if _FORMULATION_LIKE.match(text, start) and len(number) == 1:
+        return -1
+    nxt = text[end] if end < len(text) else " "
+    if unit in ("个", "项", "条", "种", "大", "位") and len(number) == 1 and nxt and (
+            nxt in _CN_DIGIT or nxt in "”\""):
+        return -1  # 四个一批, “五个村居”
+    if prev in "“\"‘「" and len(number) <= 2:
+        return -1  # quoted numbered formulation
+    if unit == "年" and (nxt in "级" or text.startswith(("计划", "规划"), end)):
+        return -1
+    return end
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def figure_spans(text: str) -> list[Span]:
+    """Quantity and date spans of the figure grammar alone (no formulations)."""
+    spans: list[Span] = []
+    for m in _GRAMMAR.finditer(text):
+        start, end = m.span()
+        surface = m.group()
+        group = m.lastgroup
+        if group == "date":
+            if start and text[start - 1] in "〔[第":  # document numbers
+                continue
+            spans.append(Span(start, end, "date", surface))
+            continue
+        if group in ("pct", "frac", "fan"):
+            spans.append(Span(start, end, "quantity", surface))
+            continue
+        if group == "ord":
+            nxt = text[end] if end < len(text) else " "
+            if surface.endswith("个") and nxt in "”\"":
+                continue
+            spans.append(Span(start, end, "quantity", surface))
+            continue
+        end = _accept_quantity(text, start, end, surface)
+        if end > start:
+            spans.append(Span(start, end, "quantity", text[start:end]))
+    return spans
+
+
+def _formulation_spans(text: str) -> list[Span]:
+    try:
+        from textmine.formulations import formulation_spans
+    except (ImportError, AttributeError):
+        return []
+    try:
+        return list(formulation_spans(text))
+    except NotImplementedError:
+        return []
 
 
 def detect_spans(text: str) -> list[Span]:
-    """Non-overlapping spans in text order (placeholder grammar: Arabic numbers and a unit)."""
-    return [Span(m.start(), m.end(), "quantity", m.group()) for m in _QUANTITY.finditer(text)]
+    """Non-overlapping figure, date and formulation spans of `text`, in text order.
+
+    Formulation spans win over the figure spans they overlap.
+    """
+    figures = figure_spans(text)
+    formulations = _formulation_spans(text)
+    if not formulations:
+        return figures
+    formulations = sorted(formulations, key=lambda s: (s.start, -s.end))
+    kept: list[Span] = []
+    last_end = -1
+    for span in formulations:  # formulations themselves must not overlap each other
+        if span.start >= last_end:
+            kept.append(span)
+            last_end = span.end
+    out = list(kept)
+    i = 0
+    for fig in figures:
+        while i < len(kept) and kept[i].end <= fig.start:
+            i += 1
+        if i < len(kept) and kept[i].start < fig.end:
+            continue
+        out.append(fig)
+    out.sort(key=lambda s: s.start)
+    return out

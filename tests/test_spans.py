@@ -1,0 +1,78 @@
+"""The shared span detector: figures, dates and formulations, non-overlapping and whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from textmine.spans import Span, detect_spans, figure_spans
+
+SAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "jinan-party-building-report.txt"
+CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+
+
+def texts_of(text: str, kind: str | None = None) -> list[str]:
+    return [s.text for s in detect_spans(text) if kind is None or s.kind == kind]
+
+
+def test_sample_report_figures_are_whole_spans() -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    quantities = texts_of(text, "quantity")
+    for figure in ["2278人", "300余斤", "200余斤", "40余万元", "1053人", "805名", "30万元以下",
+                   "78件", "14万多名", "3个", "1.3万多名", "64岁", "160余处", "500个", "110个",
+                   "24小时"]:
+        assert figure in quantities
+    assert "2021年年底" in texts_of(text, "date")
+
+
+def test_span_is_the_figure_not_the_words_around_it() -> None:
+    assert texts_of("共选派第一书记2278人，平均年龄42.7岁") == ["2278人", "42.7岁"]
+
+
+@pytest.mark.parametrize("text", [
+    "第一书记", "一直以来", "推动标识统一", "一批“后起之秀”", "共建一带一路", "狠抓两委班子建设",
+    "做好六稳工作", "三去一降一补", "一是加强领导，二是完善制度", "第一，坚持党的领导",
+    "国发〔2024〕1号", "电话0531-86123456", "实施“四个一批”选配计划", "建设“五个村居”",
+    "四个一批", "三个代表", "两个维护", "5G网络", "COVID-19", "万人下乡、千村提升",
+])
+def test_not_figures(text: str) -> None:
+    assert [s for s in figure_spans(text) if s.kind == "quantity"] == []
+
+
+@pytest.mark.parametrize(("text", "span"), [
+    ("销售三百余斤", "三百余斤"), ("共一千零五十三人", "一千零五十三人"), ("两千名", "两千名"),
+    ("二十余年", "二十余年"), ("壹万贰仟元", "壹万贰仟元"), ("百分之三十", "百分之三十"),
+    ("增长0.5个百分点", "0.5个百分点"), ("三分之一", "三分之一"), ("翻一番", "翻一番"),
+    ("下降2.3%", "2.3%"), ("3至5年", "3至5年"), ("30%—40%", "30%—40%"), ("五六百人", "五六百人"),
+    ("3.5万亿千瓦时", "3.5万亿千瓦时"), ("第十一个五年规划", "第十一个五年规划"),
+    ("１２３０万人", "１２３０万人"),
+])
+def test_figures_in_every_form(text: str, span: str) -> None:
+    assert texts_of(text) == [span]
+
+
+@pytest.mark.parametrize(("text", "span"), [
+    ("一九八三年", "一九八三年"), ("２０２１年１月１日", "２０２１年１月１日"),
+    ("二〇〇一年", "二〇〇一年"), ("3月5日", "3月5日"), ("20世纪50年代", "20世纪50年代"),
+])
+def test_dates(text: str, span: str) -> None:
+    assert texts_of(text, "date") == [span]
+
+
+def test_spans_sorted_non_overlapping_and_within_sentences() -> None:
+    paths = sorted((CORPORA / "gov-work-reports-national").glob("19*.txt"))[:6]
+    if not paths:
+        pytest.skip("../shared/corpora not available")
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        spans = detect_spans(text)
+        assert spans
+        for a, b in zip(spans, spans[1:], strict=False):
+            assert a.end <= b.start
+        for s in spans:
+            assert isinstance(s, Span) and text[s.start:s.end] == s.text
+            assert not any(c in s.text for c in "\n。！？；")
+        for s in figure_spans(text):
+            assert not any(c in s.text for c in "，、：")
+            assert s.pos in {"mq", "t", "nz"}
