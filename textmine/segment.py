@@ -13,8 +13,11 @@ start, end, is_stop — with offsets into the cleaned document text, cached per 
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +44,11 @@ _JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 
 #: jieba's POS tag set (ICTCLAS-style, as used in its dict.txt) plus the span tags.
 _POS_TAG = re.compile(r"[a-z]{1,5}[0-9]?")
+
+#: jieba's rule for unknown non-Han runs (`finalseg.re_skip`): letters/digits, then the rest.
+_JIEBA_SKIP = re.compile(r"[a-zA-Z0-9]+(?:\.\d+)?%?")
+_JIEBA_SKIP_SPLIT = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+_ASCII_JOINER = re.compile(r"[^a-zA-Z0-9]")
 
 #: A private-use character: never in real text, used to align jieba-rs's frequency total.
 _TOTAL_PAD = "\ue000\ue001"
@@ -204,7 +212,7 @@ class Tokenizer:
         self.engine = engine
 
     # -- pickling: parameters only; the engine is rebuilt on first use ---------------------
-    _LAZY = ("_engine", "_jieba", "_tags", "_protected_re", "entries", "stopword_set",
+    _LAZY = ("_engine", "_cut", "_memo", "_tags", "_protected_re", "entries", "stopword_set",
              "protected_words", "fingerprint", "lexicon_index")
 
     def __getstate__(self) -> dict[str, Any]:
@@ -284,66 +292,76 @@ class Tokenizer:
 
     # -- engine ----------------------------------------------------------------------------
     def reference_jieba(self):
-        """A `jieba.Tokenizer` (jieba's default dictionary) loaded with the same lexicons.
+        """A `jieba.Tokenizer` (jieba's default dictionary) given the same lexicons.
 
-        This is the reference the fast engine must agree with; jieba's global default
-        tokenizer is never touched.
+        Loaded the way jieba users do (`add_word(word, freq, tag)` per entry, jieba choosing a
+        missing frequency), it is the reference the fast engine must agree with. jieba's global
+        default tokenizer is never touched.
         """
         import jieba
 
         tk = jieba.Tokenizer()
         tk.initialize()
-        for word, freq, tag in self._resolved_entries(tk):
-            tk.add_word(word, freq, tag)
+        for e in self.entries:
+            if _JIEBA_BLOCK.fullmatch(e.word):
+                tk.add_word(e.word, e.freq, e.tag)
         return tk
 
-    def _resolved_entries(self, tk) -> list[tuple[str, int, str | None]]:
-        """Entries that go into jieba's dictionary, each with an explicit frequency.
+    def _resolved_entries(self) -> list[tuple[str, int, str | None]]:
+        """Dictionary entries in merge order, each with the frequency jieba would give it.
 
-        A missing frequency is jieba's own choice (`suggest_freq(word, tune=False)`, computed
-        on the dictionary as loaded so far), so both engines receive identical numbers.
+        A missing frequency is jieba's `suggest_freq(word, tune=False)` on the dictionary as
+        loaded so far, computed with a reference `jieba.Tokenizer` (only when one is missing).
         """
+        entries = [e for e in self.entries if _JIEBA_BLOCK.fullmatch(e.word)]
+        if all(e.freq is not None for e in entries):
+            return [(e.word, int(e.freq), e.tag) for e in entries]
+        import jieba
+
+        tk = jieba.Tokenizer()
+        tk.initialize()
         out = []
-        for e in self.entries:
-            if not _JIEBA_BLOCK.fullmatch(e.word):
-                continue
-            freq = e.freq if e.freq is not None else tk.suggest_freq(e.word, False)
+        for e in entries:
+            freq = int(e.freq) if e.freq is not None else tk.suggest_freq(e.word, False)
+            tk.add_word(e.word, freq, e.tag)
             out.append((e.word, freq, e.tag))
-            if e.freq is None:
-                tk.add_word(e.word, freq, e.tag)  # later suggestions see this word, as in jieba
         return out
 
     def _build(self) -> None:
-        import jieba
-
-        ref = jieba.Tokenizer()
-        ref.initialize()
-        base_freq = ref.FREQ
-        resolved = self._resolved_entries(ref) if any(e.freq is None for e in self.entries) \
-            else [(e.word, e.freq, e.tag) for e in self.entries if _JIEBA_BLOCK.fullmatch(e.word)]
-        tags: dict[str, str] = {}
+        base_freq, base_tags = _jieba_dictionary()
+        resolved = self._resolved_entries()
+        tags = dict(base_tags)
+        for word, _, tag in resolved:
+            if tag:
+                tags[word] = tag
+            elif word not in tags:
+                tags[word] = "nz"
         if self.engine == "rjieba":
             import rjieba
 
             engine = rjieba.Jieba()
-            # jieba adds a re-added word's frequency to its total without removing the old one;
-            # jieba-rs replaces it. Pad jieba-rs's total so both compute identical probabilities.
+            # jieba adds a re-added word's frequency to its total without taking the old one
+            # off; jieba-rs replaces it. Padding jieba-rs's total by the old frequencies makes
+            # both compute identical probabilities, hence identical boundaries.
+            current = {}
             pad = 0
             for word, freq, tag in resolved:
-                pad += base_freq.get(word, 0)
-                engine.add_word(word, freq, tag)
+                pad += current.get(word, base_freq.get(word, 0))
+                current[word] = freq
+                engine.add_word(word, freq, tag or tags[word])
             if pad:
                 engine.add_word(_TOTAL_PAD, pad, "x")
-            self._engine = engine
+            self._cut = engine.cut
         else:
-            for word, freq, tag in resolved:
-                ref.add_word(word, freq, tag)
-            self._engine = ref
-            tags = _jieba_tags(jieba)
-            for word, _, tag in resolved:
-                if tag:
-                    tags[word] = tag
+            engine = self.reference_jieba()
+
+            def cut(text: str, hmm: bool, _lcut=engine.lcut) -> list[str]:
+                return _lcut(text, HMM=hmm)
+
+            self._cut = cut
+        self._engine = engine
         self._tags = tags
+        self._memo: dict[str, tuple[str, bool, bool]] = {}
         words = sorted(self.protected_words, key=lambda w: (-len(w), w))
         self._protected_re = re.compile("|".join(map(re.escape, words))) if words else None
 
@@ -352,16 +370,6 @@ class Tokenizer:
             self._build()
 
     # -- segmentation ----------------------------------------------------------------------
-    def _tag_plain(self, text: str) -> list[tuple[str, str]]:
-        """jieba's tokens of `text` (no protected spans) with POS tags."""
-        if self.engine == "rjieba":
-            return self._engine.tag(text, self.hmm)
-        tags = self._tags
-        out = []
-        for w in self._engine.lcut(text, HMM=self.hmm):
-            out.append((w, tags.get(w) or _fallback_tag(w)))
-        return out
-
     def protected_spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, pos) of the spans kept whole: detected spans and punctuated entries."""
         self._ensure()
@@ -378,78 +386,140 @@ class Tokenizer:
                 found = _merge_spans(found, extra)
         return found
 
-    def tag(self, text: str, spans: list[tuple[int, int, str]] | None = None
-            ) -> list[tuple[str, str, int, int]]:
-        """(token, pos, start, end) for every token of `text`, whitespace tokens included."""
-        self._ensure()
-        if spans is None:
-            spans = self.protected_spans(text)
-        out: list[tuple[str, str, int, int]] = []
-        pos = 0
-        for s, e, p in spans:
-            if s > pos:
-                pos = self._extend(out, text[pos:s], pos)
-            out.append((text[s:e], p, s, e))
-            pos = e
-        if pos < len(text):
-            self._extend(out, text[pos:], pos)
-        return out
+    def tag(self, text: str) -> list[tuple[str, str, int, int]]:
+        """(token, pos, start, end) for every token of `text`, whitespace and stopwords included."""
+        doc = self.tokenize_document(text, [(0, 0, len(text))], keep_space=True)
+        return list(zip(doc["token"].tolist(), doc["pos"].tolist(), doc["start"].tolist(),
+                        doc["end"].tolist(), strict=True))
 
-    def _extend(self, out: list, piece: str, offset: int) -> int:
-        for w, p in self._tag_plain(piece):
-            end = offset + len(w)
-            out.append((w, p, offset, end))
-            offset = end
-        return offset
+    def cut(self, text: str) -> list[str]:
+        """All tokens of `text` in order (protected spans whole), like `jieba.lcut`."""
+        return [t[0] for t in self.tag(text)]
 
     def __call__(self, text: str) -> list[str]:
         """The tokens of `text` that are neither stopwords, punctuation nor whitespace."""
-        stop = self.stopword_set
-        return [w for w, _, _, _ in self.tag(text)
-                if not w.isspace() and w not in stop and not is_punctuation(w)]
+        doc = self.tokenize_document(text, [(0, 0, len(text))])
+        return doc["token"][~doc["is_stop"]].tolist()
 
     def is_stop(self, token: str) -> bool:
         """A stopword, punctuation or symbol."""
         return token in self.stopword_set or is_punctuation(token)
 
-    def tokenize_document(self, text: str, sentences: Iterable[tuple[int, int, int]]
-                          ) -> dict[str, np.ndarray]:
+    def tokenize_document(self, text: str, sentences: Iterable[tuple[int, int, int]],
+                          keep_space: bool = False) -> dict[str, np.ndarray]:
         """Columns sent_id, token, pos, start, end, is_stop for the given sentences of a text.
 
-        `sentences` holds (sent_id, start, end); spans are detected on the whole text, so they
-        are the ones the quantities module sees, and cut at sentence ends.
+        `sentences` holds (sent_id, start, end). Spans are detected on the whole text (so they
+        are the very spans the quantities module sees) and cut at sentence ends; jieba
+        segments the rest, one piece between spans at a time. Whitespace tokens are dropped
+        unless `keep_space`.
         """
         self._ensure()
         spans = self.protected_spans(text)
-        starts = [s for s, _, _ in spans]
-        import bisect
-
+        span_starts = [s for s, _, _ in spans]
+        cut, hmm = self._cut, self.hmm
+        words: list[str] = []
+        span_at: list[int] = []  # token index of each protected-span token
+        span_pos: list[str] = []
         sent_ids: list[int] = []
-        toks: list[tuple[str, str, int, int]] = []
+        sent_starts: list[int] = []
+        counts: list[int] = []
+        n_spans = len(spans)
         for sent_id, s0, s1 in sentences:
-            i = max(0, bisect.bisect_right(starts, s0) - 1)
-            local = []
-            while i < len(spans) and spans[i][0] < s1:
+            n0 = len(words)
+            cursor = s0
+            i = bisect.bisect_right(span_starts, s0) - 1
+            if i < 0 or spans[i][1] <= s0:
+                i += 1
+            while i < n_spans and spans[i][0] < s1:
                 s, e, p = spans[i]
                 s, e = max(s, s0), min(e, s1)
-                if e > s:
-                    local.append((s - s0, e - s0, p))
+                if s > cursor:
+                    words.extend(cut(text[cursor:s], hmm))
+                span_at.append(len(words))
+                span_pos.append(p)
+                words.append(text[s:e])
+                cursor = e
                 i += 1
-            n = len(toks)
-            for w, p, s, e in self.tag(text[s0:s1], local):
-                if not w.isspace():
-                    toks.append((w, p, s + s0, e + s0))
-            sent_ids.extend([sent_id] * (len(toks) - n))
-        stop = self.stopword_set
-        return {
-            "sent_id": np.asarray(sent_ids, dtype=np.int64),
-            "token": np.asarray([t[0] for t in toks], dtype=object),
-            "pos": np.asarray([t[1] for t in toks], dtype=object),
-            "start": np.asarray([t[2] for t in toks], dtype=np.int64),
-            "end": np.asarray([t[3] for t in toks], dtype=np.int64),
-            "is_stop": np.asarray([t[0] in stop or is_punctuation(t[0]) for t in toks],
-                                  dtype=bool),
-        }
+            if cursor < s1:
+                words.extend(cut(text[cursor:s1], hmm))
+            if len(words) > n0:
+                sent_ids.append(sent_id)
+                sent_starts.append(s0)
+                counts.append(len(words) - n0)
+        return self._columns(words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space)
+
+    def _split_like_jieba(self, words: list[str], span_at: list[int], counts: list[int]):
+        """Split ASCII tokens the way jieba does where jieba-rs keeps them whole.
+
+        jieba cuts an unknown run like `5G-A`, `2-3` or `www.gov.cn` at every character that
+        is not a letter or digit (its `re_skip`); jieba-rs keeps the run. Rare: only tokens
+        with such a character that are not dictionary words are touched.
+        """
+        odd = {w for w in words if _is_odd_ascii(w, self._tags)}
+        protected = set(span_at)
+        out: list[str] = []
+        new_span_at: list[int] = []
+        new_counts: list[int] = []
+        k = 0
+        for c in counts:
+            n0 = len(out)
+            for idx in range(k, k + c):
+                w = words[idx]
+                if idx in protected:
+                    new_span_at.append(len(out))
+                    out.append(w)
+                elif w in odd:
+                    out.extend(x for x in _JIEBA_SKIP_SPLIT.split(w) if x)
+                else:
+                    out.append(w)
+            k += c
+            new_counts.append(len(out) - n0)
+        return out, new_span_at, new_counts
+
+    def _word_info(self, word: str) -> tuple[str, bool, bool]:
+        """(dictionary POS, is_stop, is_space) of a token, memoised per process."""
+        info = (self._tags.get(word) or _fallback_tag(word),
+                word in self.stopword_set or is_punctuation(word), word.isspace())
+        if len(self._memo) < 2_000_000:
+            self._memo[word] = info
+        return info
+
+    def _columns(self, words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space):
+        n = len(words)
+        if n == 0:
+            return {"sent_id": np.zeros(0, np.int64), "token": np.zeros(0, object),
+                    "pos": np.zeros(0, object), "start": np.zeros(0, np.int64),
+                    "end": np.zeros(0, np.int64), "is_stop": np.zeros(0, bool)}
+        token = np.asarray(words, dtype=object)
+        codes, uniques = pd.factorize(token)
+        if self.engine == "rjieba" and any(_is_odd_ascii(u, self._tags) for u in uniques):
+            words, span_at, counts = self._split_like_jieba(words, span_at, counts)
+            n = len(words)
+            token = np.asarray(words, dtype=object)
+            codes, uniques = pd.factorize(token)
+        memo = self._memo
+        info = [memo.get(u) or self._word_info(u) for u in uniques]
+        u_pos = np.asarray([i[0] for i in info], dtype=object)
+        u_stop = np.fromiter((i[1] for i in info), bool, len(info))
+        u_space = np.fromiter((i[2] for i in info), bool, len(info))
+        pos = u_pos[codes]
+        if span_at:
+            pos[np.asarray(span_at)] = np.asarray(span_pos, dtype=object)
+        lengths = np.fromiter(map(len, words), np.int64, n)
+        counts_a = np.asarray(counts, dtype=np.int64)
+        ends = np.cumsum(lengths)
+        first = np.concatenate([[0], np.cumsum(counts_a)[:-1]])
+        offset = np.asarray(sent_starts, dtype=np.int64) - (ends[first] - lengths[first])
+        start = ends - lengths + np.repeat(offset, counts_a)
+        cols = {"sent_id": np.repeat(np.asarray(sent_ids, dtype=np.int64), counts_a),
+                "token": token, "pos": pos, "start": start, "end": start + lengths,
+                "is_stop": u_stop[codes]}
+        if not keep_space:
+            keep = ~u_space[codes]
+            if not keep.all():
+                cols = {k: v[keep] for k, v in cols.items()}
+        return cols
 
 
 def _merge_spans(first: list[tuple[int, int, str]], second: list[tuple[int, int, str]]
@@ -457,7 +527,6 @@ def _merge_spans(first: list[tuple[int, int, str]], second: list[tuple[int, int,
     """Non-overlapping union: `first` wins; a `second` span overlapping one is dropped."""
     out = list(first)
     starts = [s for s, _, _ in first]
-    import bisect
 
     for s, e, p in second:
         i = bisect.bisect_right(starts, s)
@@ -476,6 +545,13 @@ def _merge_spans(first: list[tuple[int, int, str]], second: list[tuple[int, int,
     return merged
 
 
+def _is_odd_ascii(word: str, dictionary: dict[str, str]) -> bool:
+    """An ASCII run jieba would cut further (see `Tokenizer._split_like_jieba`)."""
+    return (word.isascii() and len(word) > 1 and _ASCII_JOINER.search(word) is not None
+            and word not in dictionary and not word.isspace()
+            and _JIEBA_SKIP.fullmatch(word) is None)
+
+
 def _fallback_tag(word: str) -> str:
     """jieba-rs's tag for a word missing from the dictionary: eng, m or x."""
     eng = sum(ch.isascii() and ch.isalnum() for ch in word)
@@ -485,16 +561,24 @@ def _fallback_tag(word: str) -> str:
     return "m" if eng == digits else "eng"
 
 
-def _jieba_tags(jieba_module) -> dict[str, str]:
-    """word → POS from jieba's dict.txt (what jieba.posseg and jieba-rs look up)."""
-    path = Path(jieba_module.__file__).with_name("dict.txt")
-    tags = {}
-    with path.open(encoding="utf-8") as f:
+@functools.lru_cache(maxsize=2)
+def _jieba_dictionary(path: str | None = None) -> tuple[dict[str, int], dict[str, str]]:
+    """word → frequency and word → POS from jieba's dict.txt (read once per process)."""
+    if path is None:
+        import jieba
+
+        path = str(Path(jieba.__file__).with_name("dict.txt"))
+    freq: dict[str, int] = {}
+    tags: dict[str, str] = {}
+    with open(path, encoding="utf-8") as f:
         for line in f:
             parts = line.split()
-            if len(parts) >= 3:
-                tags[parts[0]] = parts[2]
-    return tags
+            if not parts:
+                continue
+            freq[parts[0]] = int(parts[1]) if len(parts) > 1 else 0
+            if len(parts) > 2:
+                tags[parts[0]] = sys.intern(parts[2])
+    return freq, tags
 
 
 # -- corpus level --------------------------------------------------------------------------
