@@ -89,6 +89,25 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quantities(args: argparse.Namespace) -> int:
+    """Write the figures table (textmine.quantities) of the files, folders or standard input."""
+    from textmine.quantities import extract_quantities
+    from textmine.tables import write_table
+
+    if args.paths == ["-"]:
+        from textmine.clean import clean_corpus
+        from textmine.corpus import Corpus
+
+        corpus = Corpus.from_texts({"stdin": sys.stdin.read()})
+        clean = clean_corpus(corpus, n_jobs=args.jobs, scheduler=args.scheduler)
+    else:
+        _, clean = _load(args, args.paths)
+    table = extract_quantities(clean, n_jobs=args.jobs, scheduler=args.scheduler,
+                               quiet=args.quiet)
+    write_table(table, args.out, args.format)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The main job: ingest and clean the corpus, write the tables."""
     args.out = str(Path(args.build) / "tables")
@@ -121,6 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "prefixed with its kind, for a quick look.")
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("quantities", help="figures table: value, unit, qualifier, measure, time",
+                       description="Extract every quantity (2278人, 40余万元, 5%左右 …) of the "
+                       "files, folders or standard input (-) as a table, one row a figure.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders, or - for standard input (default: corpus)")
+    p.add_argument("--format", choices=["csv", "jsonl", "parquet"], default=None,
+                   help="output format (default: from --out's extension, else csv)")
+    p.add_argument("--out", default=None, metavar="FILE", help="output file (default: stdout)")
+    _add_common(p)
+    p.set_defaults(func=cmd_quantities)
     return parser
 
 

@@ -85,7 +85,7 @@ _D = "0-9０-９"
 _CN_DIGIT = "零〇○一二两三四五六七八九壹贰叁肆伍陆柒捌玖貮两"
 _CN_MULT = "十百千万亿拾佰仟萬億"
 _ARABIC = rf"[{_D}]+(?:,[{_D}]{{3}}(?![{_D}]))*(?:[.．][{_D}]+)?"
-_CN = rf"(?:[{_CN_DIGIT}]|[{_CN_MULT}](?![瓦米克卡伏焦分]))+"
+_CN = rf"(?:[{_CN_DIGIT}]|[{_CN_MULT}](?![瓦米克卡伏焦分]))+(?:[点點][{_CN_DIGIT}]+)?"
 _APPROX = "(?:余|多|几|来)"
 # A number: Arabic or Chinese, an inner approximation, a multiplier, another approximation.
 _MULT = r"(?:[十百千万亿拾佰仟萬億](?![瓦米克卡伏焦分]))"
@@ -234,15 +234,37 @@ def _formulation_spans(text: str) -> list[Span]:
         return []
 
 
+_MULTI_CHAR_NUMBER = re.compile(rf"[{_D}]|[{_CN_DIGIT}{_CN_MULT}点點]{{2,}}")
+
+
+def _figure_claims(formulation: Span, figures: list[Span]) -> bool:
+    """True when a figure with a multi-character number owns the formulation's characters.
+
+    Numbered formulations count with one numeral (四个一批, 八项规定, 两个一百年); a figure
+    written with a longer number (六十五万吨, 一千零五十三人, 十八届三中全会) is a quantity, so a
+    formulation span lying inside it or crossing it (not containing it) yields to it.
+    """
+    for fig in figures:
+        if fig.end <= formulation.start or fig.start >= formulation.end:
+            continue
+        contains = formulation.start <= fig.start and fig.end <= formulation.end and (
+            formulation.end - formulation.start > fig.end - fig.start)
+        if not contains and _MULTI_CHAR_NUMBER.search(fig.text):
+            return True
+    return False
+
+
 def detect_spans(text: str) -> list[Span]:
     """Non-overlapping figure, date and formulation spans of `text`, in text order.
 
-    Formulation spans win over the figure spans they overlap.
+    Formulation spans win over the figure spans they overlap, except that a figure with a
+    multi-character number wins over a formulation span inside it or crossing it.
     """
     figures = figure_spans(text)
     formulations = _formulation_spans(text)
     if not formulations:
         return figures
+    formulations = [f for f in formulations if not _figure_claims(f, figures)]
     formulations = sorted(formulations, key=lambda s: (s.start, -s.end))
     kept: list[Span] = []
     last_end = -1

@@ -1,0 +1,373 @@
+"""Figures: every quantity a report states, with value, unit, qualifier, what it counts and when.
+
+`extract_quantities(corpus_or_text)` returns one row per figure found by the shared span
+detector (`textmine.spans.detect_spans`, so the tokenizer keeps exactly these spans whole).
+
+Columns
+    doc_id, sent_id; start, end (offsets into the cleaned document text); surface (the span);
+    value (float); value_max (float, upper end of a range, NaN otherwise); unit; kind;
+    qualifier; measure; time; sentence.
+
+Conventions
+- value applies the multipliers to the number in the unit as written: 40余万元 → 400000, unit
+  元; 1.3万多名 → 13000, unit 名; 3.5亿千瓦 → 350000000, unit 千瓦; 5.2% → 5.2, unit %;
+  百分之三十 → 30, unit %; 0.5个百分点 → 0.5, unit 百分点; 三分之一 → 0.333…, unit "";
+  2倍 → 2 and 翻一番 → 2, 翻两番 → 4, unit 倍. A number with a multiplier but no unit
+  (人口14亿) has unit "" and kind count.
+- Changes keep their sign as written: 下降2.3% has value 2.3 (not −2.3); the direction stays
+  in `measure` (…下降) where the text puts it. Only an explicit minus sign (−2.3%, 负2.3%) makes
+  a value negative.
+- Ranges (3至5年, 30%—40%, 五六百人, 三四十): value is the lower end, value_max the upper end,
+  qualifier "range".
+- qualifier, first that applies: range; at_least (以上, 不少于, 至少, 不低于); at_most (以下,
+  以内, 不超过, 至多, 最多); less_than (不到, 不足, 不满, 少于, 低于); about (约, 大约, 左右,
+  上下, 近, 将近, 接近, 大概); more_than (余, 多, 来, 几 inside the number; 超过, 逾, 超 before
+  it); average (平均, 年均 shortly before it in the clause: 平均年龄42.7岁); else exact.
+  近 before a number of years (近五年) reads "the last five years" and stays exact.
+- kind: from the unit — count, money, weight, area, length, volume, energy, duration, age,
+  percent, percentage_point, multiple, fraction, ordinal (第十一个五年规划, 第三次, 二十大,
+  十八届三中全会: value is the ordinal number, unit the classifier), year (2024年, 一九八三年:
+  value the year, unit 年), date (2021年年底, 3月5日, 20世纪50年代: value the year when the
+  date names one, else NaN; unit "").
+- measure: the noun phrase the figure counts, as written. A classifier followed by a noun takes
+  that noun (805名优秀带头人 → 优秀带头人); otherwise the words before the number in its
+  clause, without leading adverbs and verbs of reporting (共选派第一书记2278人 → 第一书记;
+  累计销售新鲜羊肚菌300余斤 → 新鲜羊肚菌; 国内生产总值增长5%左右 → 国内生产总值增长).
+- time: the nearest time reference before the figure in its sentence (今年, 去年, 2021年年底,
+  2024年, “十四五”时期, 过去五年 …), else the first one after it in the sentence, else "".
+- By default every block kind except byline and boilerplate is read: headlines and captions of
+  news reports state figures too (`kinds=` narrows it, e.g. ("subheading", "paragraph")).
+- Not figures (see `textmine.spans`): numerals inside words, list markers, phone and document
+  numbers, numbered formulations — those go to `textmine.formulations`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+from textmine.spans import (
+    _APPROX,
+    _ARABIC,
+    _CN,
+    _MULT,
+    _NUM,
+    _RANGE_SEP,
+    _SUFFIX,
+    _UNIT,
+    UNIT_KINDS,
+    Span,
+    detect_spans,
+)
+
+QUANTITY_COLUMNS = ["doc_id", "sent_id", "start", "end", "surface", "value", "value_max", "unit",
+                    "kind", "qualifier", "measure", "time", "sentence"]
+#: Block kinds read by default: all but bylines and page boilerplate.
+QUANTITY_KINDS = ("title", "subtitle", "subheading", "caption", "paragraph", "fragment")
+QUANTITY_KIND_NAMES = ("count", "money", "weight", "area", "length", "volume", "energy",
+                       "duration", "age", "percent", "percentage_point", "multiple", "fraction",
+                       "ordinal", "date", "year", "other")
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9, "壹": 1, "贰": 2, "貮": 2, "叁": 3, "肆": 4,
+              "伍": 5, "陆": 6, "柒": 7, "捌": 8, "玖": 9,
+              **{str(i): i for i in range(10)}}
+_SMALL_MULT = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_BIG_MULT = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+_NUMBER_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|.")
+
+_PARTS = re.compile(
+    rf"^(?P<pre>百分之|第)?(?P<n1>{_NUM})(?P<u1>[%％‰]|{_UNIT}|分之)?"
+    rf"(?:(?P<sep>{_RANGE_SEP})(?:百分之)?(?P<n2>{_NUM})(?P<u2>[%％‰]|{_UNIT})?)?"
+    rf"(?P<suf>{_SUFFIX})?$"
+)
+_ORDINAL = re.compile(
+    rf"^第(?P<n>{_NUM})(?P<u>.*)$|^(?P<n2>{_CN})(?P<u2>届|大)(?:(?P<n3>{_CN})中全会)?$")
+_FRACTION = re.compile(rf"^(?P<d>{_NUM})分之(?P<n>{_NUM})$")
+_FAN = re.compile(r"^翻了?(?P<n>[一两二三四五])番(?P<more>多)?$")
+_DATE_YEAR = re.compile(r"^(?P<y>[12１２][0-9０-９]{3}|[一二][〇○零一二三四五六七八九０-９]{3})年")
+
+_PREFIX_QUALIFIERS = [
+    ("at_least", ("不少于", "至少", "不低于", "最少", "不止")),
+    ("at_most", ("不超过", "至多", "最多", "不高于", "不大于")),
+    ("less_than", ("不到", "不足", "不满", "少于", "低于", "未满", "未达")),
+    ("about", ("大约", "约为", "约", "将近", "接近", "大概", "近", "大体")),
+    ("more_than", ("超过", "逾", "超", "多于", "高于")),
+]
+_SUFFIX_QUALIFIERS = {"以上": "at_least", "以下": "at_most", "以内": "at_most",
+                      "之内": "at_most", "左右": "about", "上下": "about"}
+_AVERAGE = re.compile(r"(?:平均|年均|均)[^，,；;。：:]{0,8}$")
+_CLAUSE_END = re.compile(r"[，,；;：:。！？!?、（）()“”\"\s]")
+_LEADING = re.compile(
+    r"^(?:其中|全年|全市|全省|全国|今年|去年|目前|已经|已|共计|共有|总计|合计|累计|共|先后|"
+    r"总共|分别|新增加|完成|实现|达到|达|为|有|是|选派|销售|培训|帮助|推动|引导|带动|"
+    r"组织|建成|新建|改扩建|建设|解决|协助|提供|投入|安排|发放|争取|吸引|引进|引|招募|"
+    r"开展|举办|累计|超过|超|约|近|将近|不到|不足|逾|平均|年均|比上年|比去年|同比|比|较)+"
+)
+_TIME = re.compile(
+    r"(?:[12][0-9]{3}|[一二][〇○零一二三四五六七八九]{3})年(?:[0-9一二三四五六七八九十]{1,3}月"
+    r"(?:[0-9一二三四五六七八九十]{1,3}日)?|年?(?:底|初|末|上半年|下半年|前三季度|以来))?"
+    r"|“[^”]{2,6}”时期|“[^”]{2,6}”期间|[一二三四五六七八九十]{2,4}五(?:时期|期间)"
+    r"|(?:今年|去年|前年|明年|上年|当年|本年|近年|近几年|近些年)(?:以来|上半年|下半年|年底|年初|"
+    r"前三季度|一季度|底|初|来)?"
+    r"|过去(?:[一二三四五六七八九十]|[0-9]{1,2})年|今后(?:[一二三四五六七八九十]|[0-9]{1,2})年"
+    r"|近日|目前|当前|本世纪末|上世纪末|到本世纪末"
+)
+
+
+def chinese_to_number(numeral: str) -> float | None:
+    """The value of a written number: Arabic, Chinese (一千零五十三, 壹万贰仟), mixed (1.3万)."""
+    s = numeral.translate(_FULLWIDTH).replace(",", "")
+    s = re.sub("[余多几来]", "", s)
+    point = re.search(rf"[点點]([{''.join(_CN_DIGITS)}]+)", s)
+    if point:  # 四点九, 三十六點九億: the Chinese decimal point
+        whole = chinese_to_number(s[:point.start()])
+        decimals = "".join(str(_CN_DIGITS[c]) for c in point.group(1))
+        if whole is None:
+            return None
+        s = f"{int(whole)}.{decimals}{s[point.end():]}"
+    if not s:
+        return None
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", s):
+        return float(s)
+    if len(s) >= 2 and all(c in _CN_DIGITS for c in s):  # digit by digit: 一九八三, 二〇二四
+        return float("".join(str(_CN_DIGITS[c]) for c in s))
+    yi = wan = section = 0.0
+    current: float | None = None
+    for token in _NUMBER_TOKEN.findall(s):
+        if token[0].isdigit() and token not in _CN_DIGITS or "." in token:
+            current = float(token)
+        elif token in _CN_DIGITS:
+            current = float(_CN_DIGITS[token])
+        elif token in _SMALL_MULT:
+            section += (1.0 if current is None else current) * _SMALL_MULT[token]
+            current = None
+        elif token == "万" or token == "萬":
+            wan = (wan + section + (current or 0.0)) * 10_000
+            if wan == 0:
+                wan = 10_000
+            section, current = 0.0, None
+        elif token in ("亿", "億"):
+            yi = (yi + wan + section + (current or 0.0)) * 100_000_000
+            if yi == 0:
+                yi = 100_000_000
+            wan, section, current = 0.0, 0.0, None
+        else:
+            return None
+    return yi + wan + section + (current or 0.0)
+
+
+def _number_range(numeral: str) -> tuple[float | None, float | None]:
+    """Value and upper value of a number; 五六百 → (500, 600), 三四十 → (30, 40)."""
+    m = re.search("([一二三四五六七八九])([二三四五六七八九])", numeral)
+    if m and _CN_DIGITS[m.group(2)] == _CN_DIGITS[m.group(1)] + 1 and not all(
+            c in _CN_DIGITS for c in numeral.rstrip("余多几来")):
+        low = numeral[:m.start(2)] + numeral[m.end(2):]
+        high = numeral[:m.start(1)] + numeral[m.end(1):]
+        return chinese_to_number(low), chinese_to_number(high)
+    if m and len(numeral) == 2 and _CN_DIGITS[m.group(2)] == _CN_DIGITS[m.group(1)] + 1:
+        return float(_CN_DIGITS[m.group(1)]), float(_CN_DIGITS[m.group(2)])
+    return chinese_to_number(numeral), None
+
+
+def _kind_of_unit(unit: str) -> str:
+    if not unit:
+        return "count"
+    return UNIT_KINDS.get(unit, "other")
+
+
+def _unit_name(unit: str) -> str:
+    return {"％": "%", "个百分点": "百分点"}.get(unit, unit)
+
+
+def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] | None:
+    """Value, value_max, unit, kind and the qualifier written inside one figure span."""
+    inner = "more_than" if re.search(rf"(?:{_ARABIC}|{_CN}){_APPROX}|{_MULT}{_APPROX}",
+                                     surface) else "exact"
+    m = _FAN.match(surface)
+    if m:
+        value = 2.0 ** (_CN_DIGITS[m.group("n")])
+        return _row(value, None, "倍", "multiple", "more_than" if m.group("more") else "exact")
+    if span_kind == "date":
+        year = _DATE_YEAR.match(surface)
+        if year is None:
+            return _row(math.nan, None, "", "date", "exact")
+        y = chinese_to_number(year.group("y"))
+        return _row(y, None, "年", "year", "exact") if surface == year.group() else _row(
+            y, None, "", "date", "exact")
+    m = _ORDINAL.match(surface)
+    if m:
+        number = m.group("n") or m.group("n2")
+        unit = (m.group("u") or m.group("u2") or "")
+        unit = unit[:1] if unit.startswith("个") else unit
+        return _row(chinese_to_number(number), None, unit, "ordinal", "exact")
+    m = _FRACTION.match(surface)
+    if m:
+        denominator = chinese_to_number(m.group("d"))
+        numerator = chinese_to_number(m.group("n"))
+        if not denominator or numerator is None:
+            return None
+        if denominator == 100:
+            return _row(numerator, None, "%", "percent", inner)
+        return _row(numerator / denominator, None, "", "fraction", "exact")
+    m = _PARTS.match(surface)
+    if not m:
+        return None
+    pre, n1, u1, n2, u2, suffix = m.group("pre", "n1", "u1", "n2", "u2", "suf")
+    if u1 == "分之" and n2 is None:
+        return None
+    if pre == "百分之":
+        value, value_max = _number_range(n1)
+        if n2:
+            value_max = chinese_to_number(n2)
+        unit, kind = "%", "percent"
+    else:
+        value, value_max = _number_range(n1)
+        if n2:
+            value_max = chinese_to_number(n2)
+        unit = _unit_name(u2 or u1 or "")
+        kind = _kind_of_unit(u2 or u1 or "")
+        if n2 and u1 and u2 and u1 != u2:  # 3月至5年: not one range; keep the first figure
+            value_max = None
+    if value is None:
+        return None
+    if value_max is not None and n2 and not re.search("[万亿萬億]", n1):
+        # 3万至5万 parses as written; 30—40万 means 300000—400000: borrow the multiplier
+        mult = re.search("[万亿萬億]+$", n2.rstrip("余多几来"))
+        if mult:
+            value = chinese_to_number(n1 + mult.group()) or value
+    qualifier = "range" if value_max is not None else (
+        _SUFFIX_QUALIFIERS.get(suffix or "", "") or inner)
+    return _row(value, value_max, unit, kind, qualifier)
+
+
+def _row(value: float | None, value_max: float | None, unit: str, kind: str,
+         qualifier: str) -> dict[str, Any]:
+    return {"value": math.nan if value is None else float(value),
+            "value_max": math.nan if value_max is None else float(value_max),
+            "unit": unit, "kind": kind, "qualifier": qualifier}
+
+
+def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
+    before = text[max(0, start - 4):start]
+    for qualifier, words in _PREFIX_QUALIFIERS:
+        for word in words:
+            if before.endswith(word):
+                if word == "近" and kind == "duration":
+                    return ""
+                if word == "超" and before.endswith(("赶超", "超超")):
+                    continue
+                return qualifier
+    if kind in ("count", "money", "weight", "area", "length", "volume", "energy",
+                "duration", "age", "percent", "percentage_point", "multiple", "other"):
+        clause = text[max(0, start - 12):start]
+        if _AVERAGE.search(clause) and "人均" not in clause[-6:]:
+            return "average"
+    return ""
+
+
+def _measure(text: str, span: Span, unit: str, sent_start: int) -> str:
+    after = text[span.end:span.end + 12]
+    if unit and UNIT_KINDS.get(unit) == "count" and after and "\u4e00" <= after[0] <= "\u9fff":
+        noun = _CLAUSE_END.split(after, maxsplit=1)[0]
+        noun = re.split(r"(?:和|与|及|的|在|到|参加|参与|回村|脱颖|全覆盖|受益|实现|得到|获得|"
+                        r"进行|开展|提供|配备|实行|全部|纳入|等)", noun, maxsplit=1)[0]
+        if noun:
+            return noun[:10]
+    before = text[sent_start:span.start]
+    parts = _CLAUSE_END.split(before)
+    clause = parts[-1] if parts else ""
+    clause = _TIME.sub("", clause)
+    clause = re.sub(r"(?:约|大约|近|将近|超过|逾|不到|不足|不少于|至少|达到|达|为|共|累计|"
+                    r"有|是|突破|以上|左右|了)+$", "", clause)
+    clause = _LEADING.sub("", clause)
+    return clause[-16:]
+
+
+def _time(sentence: str, offset: int) -> str:
+    best = ""
+    for m in _TIME.finditer(sentence):
+        if m.start() >= offset:
+            return best or m.group()
+        best = m.group()
+    return best
+
+
+def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None = None,
+                       doc_id: str = "doc0") -> list[dict[str, Any]]:
+    """Figure rows of one cleaned document; `sentences` are (sent_id, start, end) to read."""
+    if sentences is None:
+        sentences = [(0, 0, len(text))]
+    rows: list[dict[str, Any]] = []
+    for sent_id, s_start, s_end in sentences:
+        sentence = text[s_start:s_end]
+        for span in detect_spans(sentence):
+            if span.kind == "formulation":
+                continue
+            parsed = parse_quantity(span.text, span.kind)
+            if parsed is None:
+                continue
+            start, end = s_start + span.start, s_start + span.end
+            qual = parsed["qualifier"]
+            if qual in ("exact", "more_than"):
+                context = _context_qualifier(text, start, span.text, parsed["kind"])
+                if context and (qual == "exact" or context != "average"):
+                    qual = context
+            if parsed["kind"] in ("date", "year", "ordinal", "fraction"):
+                qual = "exact" if qual != "range" else qual
+            if text[max(0, start - 1):start] in ("-", "−", "负") and not math.isnan(
+                    parsed["value"]) and parsed["kind"] in ("percent", "percentage_point"):
+                parsed["value"] = -parsed["value"]
+                start -= 1
+            abs_span = Span(start, end, span.kind, text[start:end])
+            rows.append({
+                "doc_id": doc_id, "sent_id": sent_id, "start": start, "end": end,
+                "surface": text[start:end], **parsed, "qualifier": qual,
+                "measure": _measure(text, abs_span, parsed["unit"], s_start)
+                if parsed["kind"] not in ("date", "year") else "",
+                "time": _time(sentence, span.start) if parsed["kind"] not in ("date", "year")
+                else "",
+                "sentence": sentence,
+            })
+    return rows
+
+
+def quantities_of_document(item: tuple[str, str, list[tuple[int, int, int]]]
+                           ) -> list[dict[str, Any]]:
+    """Per-document worker for `parallel.map_documents`: (doc_id, text, sentences) → rows."""
+    doc_id, text, sentences = item
+    return quantities_of_text(text, sentences, doc_id)
+
+
+def extract_quantities(corpus_or_text: Any, *, kinds: tuple[str, ...] | None = QUANTITY_KINDS,
+                       n_jobs: int | None = 1, scheduler: Any = None,
+                       quiet: bool = True) -> pd.DataFrame:
+    """The figures table of a text or corpus, one row a quantity (columns: module docstring).
+
+    `kinds` selects the block kinds read (None: all); n_jobs/scheduler as in `map_documents`.
+    """
+    from textmine.clean import as_clean_corpus
+    from textmine.parallel import map_documents
+
+    clean = as_clean_corpus(corpus_or_text, n_jobs=n_jobs, scheduler=scheduler)
+    sentences = clean.analysis_sentences(kinds)
+    by_doc: dict[str, list[tuple[int, int, int]]] = {}
+    for doc_id, sent_id, start, end in zip(sentences["doc_id"], sentences["sent_id"],
+                                           sentences["start"], sentences["end"], strict=True):
+        by_doc.setdefault(doc_id, []).append((int(sent_id), int(start), int(end)))
+    items = [(doc_id, text, by_doc.get(doc_id, []))
+             for doc_id, text in zip(clean.documents["doc_id"], clean.documents["text"],
+                                     strict=True)]
+    results = map_documents(quantities_of_document, items, n_jobs=n_jobs, scheduler=scheduler,
+                            desc="quantities", quiet=quiet)
+    rows = [row for doc_rows in results for row in doc_rows]
+    table = pd.DataFrame(rows, columns=QUANTITY_COLUMNS)
+    for col in ("sent_id", "start", "end"):
+        table[col] = table[col].astype("int64")
+    for col in ("value", "value_max"):
+        table[col] = table[col].astype("float64")
+    return table.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
