@@ -392,6 +392,11 @@ class Tokenizer:
         return list(zip(doc["token"].tolist(), doc["pos"].tolist(), doc["start"].tolist(),
                         doc["end"].tolist(), strict=True))
 
+    def cut_unprotected(self, text: str) -> list[str]:
+        """jieba's tokens of `text` with this tokenizer's lexicons but no protected spans."""
+        doc = self.tokenize_document(text, [(0, 0, len(text))], keep_space=True, spans=[])
+        return doc["token"].tolist()
+
     def cut(self, text: str) -> list[str]:
         """All tokens of `text` in order (protected spans whole), like `jieba.lcut`."""
         return [t[0] for t in self.tag(text)]
@@ -406,16 +411,19 @@ class Tokenizer:
         return token in self.stopword_set or is_punctuation(token)
 
     def tokenize_document(self, text: str, sentences: Iterable[tuple[int, int, int]],
-                          keep_space: bool = False) -> dict[str, np.ndarray]:
+                          keep_space: bool = False,
+                          spans: list[tuple[int, int, str]] | None = None
+                          ) -> dict[str, np.ndarray]:
         """Columns sent_id, token, pos, start, end, is_stop for the given sentences of a text.
 
         `sentences` holds (sent_id, start, end). Spans are detected on the whole text (so they
         are the very spans the quantities module sees) and cut at sentence ends; jieba
         segments the rest, one piece between spans at a time. Whitespace tokens are dropped
-        unless `keep_space`.
+        unless `keep_space`. `spans` replaces the detected (start, end, pos) spans if given.
         """
         self._ensure()
-        spans = self.protected_spans(text)
+        if spans is None:
+            spans = self.protected_spans(text)
         span_starts = [s for s, _, _ in spans]
         cut, hmm = self._cut, self.hmm
         words: list[str] = []
