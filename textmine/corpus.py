@@ -61,7 +61,9 @@ _BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # not tab, newlines, form feed
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _DATE_IN_NAME = re.compile(
-    r"(?<!\d)((?:19|20)\d\d)(?:[-_.年]?(0[1-9]|1[0-2])(?:[-_.月]?(0[1-9]|[12]\d|3[01]))?)?(?!\d)")
+    r"(?<!\d)((?:19|20)\d\d)"
+    r"(?:(?:[-_.年](0?[1-9]|1[0-2])|(0[1-9]|1[0-2]))"
+    r"(?:(?:[-_.月](0?[1-9]|[12]\d|3[01])|(0[1-9]|[12]\d|3[01]))日?)?)?(?!\d)")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 
 
@@ -271,7 +273,7 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
 
 def _check_text(text: str, data: bytes, path: Path) -> str:
     share = _control_share(text)
-    if share > 0.01:
+    if share > 0.1 or share > 0.01 and share * min(len(text), 200_000) >= 4:
         raise _binary_error(path, data, f"{share:.0%} control characters")
     if not text.strip(" \t\n\r\f\v\u3000" + _ZERO_WIDTH):
         raise InputError(f"{path}: empty file" if not text else
@@ -357,16 +359,29 @@ def _read_pdf(path: Path) -> RawDocument:
     return RawDocument(text, "", "pdf", meta)
 
 
+def _looks_like_article(text: str) -> bool:
+    """At least one sentence-like line: page chrome (menus, footers) has none."""
+    return len(re.sub(r"\s", "", text)) >= 30 and bool(re.search(r"[^\n]{15,}[。！？!?.]", text))
+
+
 def _read_html(path: Path, data: bytes) -> RawDocument:
     import trafilatura
 
     markup, codec = decode_bytes(data, path)
-    result = trafilatura.bare_extraction(markup, with_metadata=True, include_comments=False,
-                                         include_tables=True, favor_precision=True,
-                                         date_extraction_params={"extensive_search": False,
-                                                                 "original_date": True})
-    text = (getattr(result, "text", None) or "").strip() if result is not None else ""
-    if len(re.sub(r"\s", "", text)) < 20:
+    options = {"with_metadata": True, "include_comments": False, "include_tables": True,
+               "favor_precision": True,
+               "date_extraction_params": {"extensive_search": False, "original_date": True}}
+    result, text = None, ""
+    for fast in (True, False):  # the article extractor alone first, then with its fallbacks
+        try:
+            result = trafilatura.bare_extraction(markup, fast=fast, **options)
+        except Exception as exc:  # lxml/trafilatura errors on malformed markup
+            raise InputError(f"{path}: HTML that cannot be parsed ({type(exc).__name__}: "
+                             f"{exc})") from None
+        text = (getattr(result, "text", None) or "").strip() if result is not None else ""
+        if _looks_like_article(text):
+            break
+    else:
         raise InputError(f"{path}: no article text found in the HTML page (only navigation "
                          "or page chrome); save the article itself or copy its text to .txt")
     meta = {}
@@ -500,9 +515,11 @@ def headline(text: str) -> str:
 
 def date_from_name(name: str) -> str:
     """A date in a file name: 2024 → "2024", 2024-05 → "2024-05", report-20240501 → "2024-05-01"."""
-    for m in _DATE_IN_NAME.finditer(name):
-        return "-".join(part for part in m.groups() if part)
-    return ""
+    m = _DATE_IN_NAME.search(name)
+    if m is None:
+        return ""
+    year, month, day = m.group(1), m.group(2) or m.group(3), m.group(4) or m.group(5)
+    return "-".join([year] + [part.zfill(2) for part in (month, day) if part])
 
 
 def _year_of(value: Any) -> int | None:
@@ -632,7 +649,8 @@ def _documents_frame(rows: list[dict[str, Any]], metadata_columns: list[str]) ->
             df[c] = pd.array([None if pd.isna(v) or str(v).strip() == "" else int(v)
                               for v in df[c]], dtype="Int64")
         else:
-            df[c] = df[c].fillna("")
+            df[c] = ["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+                     for v in df[c]]
     return df
 
 
