@@ -25,13 +25,18 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace, paths: Sequence[str]):
     """Load and clean the corpus named on the command line; report unreadable files."""
+    import warnings
+
     from textmine.clean import clean_corpus
     from textmine.config import load_config
-    from textmine.corpus import load_corpus
+    from textmine.corpus import SkippedFilesWarning, load_corpus
 
     config = load_config(args.config)
     targets = [Path(p) for p in paths] or [Path("corpus")]
-    corpus = load_corpus(targets if len(targets) > 1 else targets[0], config=config)
+    with warnings.catch_warnings():  # the skipped files are listed just below
+        warnings.simplefilter("ignore", SkippedFilesWarning)
+        corpus = load_corpus(targets if len(targets) > 1 else targets[0], config=config,
+                             to_simplified=getattr(args, "to_simplified", None) or None)
     for row in corpus.skipped.itertuples():
         print(f"skipped {row.path}: {row.reason}", file=sys.stderr)
     if len(corpus) == 0:
@@ -40,18 +45,31 @@ def _load(args: argparse.Namespace, paths: Sequence[str]):
                                 quiet=args.quiet)
 
 
+def _counts(values) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(Counter(values).items())) or "none"
+
+
 def _summary(clean) -> str:
+    """What a run read and did: documents, characters, encodings, blocks, repairs, skips."""
     docs = clean.documents
-    kinds = Counter(clean.blocks["kind"]) if len(clean.blocks) else Counter()
-    repairs = Counter(clean.ledger["reason"]) if len(clean.ledger) else Counter()
+    kinds = clean.blocks["kind"] if len(clean.blocks) else []
+    repairs = clean.ledger["reason"] if len(clean.ledger) else []
+    encodings = [e for e in docs.get("encoding", []) if e]  # .docx/.pdf have none
     lines = [
         f"documents: {len(docs)}",
         f"characters: {int(docs['n_chars'].sum()):,} cleaned "
         f"({int(docs['raw_text'].str.len().sum()):,} raw)",
-        "encodings: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(docs["encoding"]).items())),
-        "block kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())),
-        "repairs: " + (", ".join(f"{k} {v}" for k, v in sorted(repairs.items())) or "none"),
+        "formats: " + _counts(docs["format"]) if "format" in docs else "formats: txt",
+        "encodings: " + _counts(encodings),
+        "block kinds: " + _counts(kinds),
+        "repairs: " + _counts(repairs),
     ]
+    if "is_traditional" in docs and docs["is_traditional"].any():
+        traditional = docs.loc[docs["is_traditional"], "doc_id"]
+        lines.append(f"traditional characters: {len(traditional)} "
+                     f"({', '.join(map(str, traditional[:10]))}"
+                     f"{', …' if len(traditional) > 10 else ''}); "
+                     f"converted to simplified: {int(docs['converted'].sum())}")
     skipped = clean.skipped if clean.skipped is not None else []
     lines.append(f"files skipped: {len(skipped)}")
     lines.extend(f"  {row.path}: {row.reason}" for row in getattr(skipped, "itertuples", list)())
@@ -76,10 +94,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from textmine.clean import clean_text
-    from textmine.corpus import load_corpus
+    import warnings
 
-    corpus = load_corpus([Path(args.file)])
+    from textmine.clean import clean_text
+    from textmine.corpus import SkippedFilesWarning, load_corpus
+
+    with warnings.catch_warnings():  # the reason is the error message below
+        warnings.simplefilter("ignore", SkippedFilesWarning)
+        corpus = load_corpus([Path(args.file)])
     if len(corpus) == 0:
         reason = corpus.skipped["reason"].iloc[0] if len(corpus.skipped) else "unreadable"
         raise SystemExit(f"textmine: {args.file}: {reason}")
@@ -128,10 +150,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ingest", help="load and clean files; write documents, blocks, sentences",
-                       description="Load a folder or files, clean them and write the documents, "
-                       "blocks, sentences and ledger tables as Parquet and CSV.")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
+                       description="Load a folder (recursively) or files, clean them and write "
+                       "the documents, blocks, sentences, ledger and skipped tables as Parquet and "
+                       "CSV, then print a summary. Files that cannot be read are listed with the "
+                       "reason; the command fails only when no file could be read.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders (default: corpus); .txt/.md in UTF-8, UTF-16, GBK/"
+                   "GB18030 or Big5, .docx, .pdf with a text layer, .html")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the tables")
+    p.add_argument("--to-simplified", action="store_true",
+                   help="convert traditional characters to simplified (OpenCC); the original "
+                   "text stays in the documents table's original_text column")
     _add_common(p)
     p.set_defaults(func=cmd_ingest)
 
