@@ -33,6 +33,8 @@ Conventions
   that noun (805名优秀带头人 → 优秀带头人); otherwise the words before the number in its
   clause, without leading adverbs and verbs of reporting (共选派第一书记2278人 → 第一书记;
   累计销售新鲜羊肚菌300余斤 → 新鲜羊肚菌; 国内生产总值增长5%左右 → 国内生产总值增长).
+- measure and time are read in simplified characters (a traditional-character report gives
+  simplified ones); surface and sentence are always the text as written.
 - time: the nearest time reference before the figure in its sentence (今年, 去年, 2021年年底,
   2024年, “十四五”时期, 过去五年 …), else the first one after it in the sentence, else "".
 - By default every block kind except byline and boilerplate is read: headlines and captions of
@@ -61,6 +63,7 @@ from textmine.spans import (
     UNIT_KINDS,
     Span,
     detect_spans,
+    simplified,
 )
 
 QUANTITY_COLUMNS = ["doc_id", "sent_id", "start", "end", "surface", "value", "value_max", "unit",
@@ -100,7 +103,7 @@ _PREFIX_QUALIFIERS = [
 ]
 _SUFFIX_QUALIFIERS = {"以上": "at_least", "以下": "at_most", "以内": "at_most",
                       "之内": "at_most", "左右": "about", "上下": "about"}
-_AVERAGE = re.compile(r"(?:平均|年均|均)[^，,；;。：:]{0,8}$")
+_AVERAGE = re.compile(r"(平均每年|平均|年均)([^，,；;。：:]{0,8})$")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?、（）()“”\"\s]")
 _LEADING = re.compile(
     r"^(?:其中|全年|全市|全省|全国|今年|去年|目前|已经|已|共计|共有|总计|合计|累计|共|先后|"
@@ -254,6 +257,8 @@ def _row(value: float | None, value_max: float | None, unit: str, kind: str,
 
 def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
     before = text[max(0, start - 4):start]
+    if before.endswith(("上", "数")) and surface[:1] in "百千万":
+        return "more_than"  # 上百万, 数千
     for qualifier, words in _PREFIX_QUALIFIERS:
         for word in words:
             if before.endswith(word):
@@ -265,7 +270,9 @@ def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
     if kind in ("count", "money", "weight", "area", "length", "volume", "energy",
                 "duration", "age", "percent", "percentage_point", "multiple", "other"):
         clause = text[max(0, start - 12):start]
-        if _AVERAGE.search(clause) and "人均" not in clause[-6:]:
+        m = _AVERAGE.search(clause)
+        if m and "人均" not in clause[-6:] and not (
+                m.group(1) == "平均" and re.search("增加|增长|提高|下降|减少", m.group(2))):
             return "average"
     return ""
 
@@ -303,6 +310,7 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
     if sentences is None:
         sentences = [(0, 0, len(text))]
     rows: list[dict[str, Any]] = []
+    original, text = text, simplified(text)
     for sent_id, s_start, s_end in sentences:
         sentence = text[s_start:s_end]
         for span in detect_spans(sentence):
@@ -326,12 +334,12 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
             abs_span = Span(start, end, span.kind, text[start:end])
             rows.append({
                 "doc_id": doc_id, "sent_id": sent_id, "start": start, "end": end,
-                "surface": text[start:end], **parsed, "qualifier": qual,
+                "surface": original[start:end], **parsed, "qualifier": qual,
                 "measure": _measure(text, abs_span, parsed["unit"], s_start)
                 if parsed["kind"] not in ("date", "year") else "",
                 "time": _time(sentence, span.start) if parsed["kind"] not in ("date", "year")
                 else "",
-                "sentence": sentence,
+                "sentence": original[s_start:s_end],
             })
     return rows
 

@@ -81,6 +81,24 @@ _WEAK_CN_UNITS = {"起", "道", "口", "头", "门", "片", "块", "层", "级",
                   "封", "副", "眼", "集", "笔", "宗", "份", "张", "只", "场", "所", "条", "处",
                   "套", "立方", "升", "米", "克", "担", "伏", "天", "秒", "位", "名", "家", "户"}
 
+# Traditional characters that matter to the grammar, mapped one to one (offsets are kept), so
+# that the 1950s reports in traditional characters read like the others.
+_T2S = str.maketrans(
+    "個噸臺輛萬億點兩歲畝隻條場項種處類計劃規屆裏門間層級對張頭擔塊餘約於為達內將總數週黨會時鐘"
+    "貳陸佰仟圓萬斤擔噸公頃錢價產億戶車間艘幣學區縣鄉鎮國際來過開億萬幾",
+    "个吨台辆万亿点两岁亩只条场项种处类计划规届里门间层级对张头担块余约于为达内将总数周党会时钟"
+    "贰陆佰仟圆万斤担吨公顷钱价产亿户车间艘币学区县乡镇国际来过开亿万几",
+)
+_TRADITIONAL = re.compile(
+    "[個噸臺輛萬億點兩歲畝隻條場項種處類計劃規屆裏門間層級對張頭擔塊餘約於為達內將總數"
+    "週黨會時鐘貳陸圓錢價產戶車幣學區縣鄉鎮國際來過開幾]")
+
+
+def simplified(text: str) -> str:
+    """`text` with the traditional characters the grammar reads mapped to simplified ones."""
+    return text.translate(_T2S) if _TRADITIONAL.search(text) else text
+
+
 _D = "0-9０-９"
 _CN_DIGIT = "零〇○一二两三四五六七八九壹贰叁肆伍陆柒捌玖貮两"
 _CN_MULT = "十百千万亿拾佰仟萬億"
@@ -124,7 +142,7 @@ _GRAMMAR = re.compile(
     re.VERBOSE,
 )
 
-_CN_ONLY = re.compile(rf"[{_CN_DIGIT}{_CN_MULT}余多几来]+")
+_CN_ONLY = re.compile(rf"[{_CN_DIGIT}{_CN_MULT}余多几来]+(?:点[{_CN_DIGIT}]+[{_CN_MULT}]*)?")
 _LATIN = re.compile(r"[A-Za-z]")
 # Numbered formulations the grammar must never claim even without quotes.
 _FORMULATION_LIKE = re.compile(
@@ -165,8 +183,13 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     rest = surface[len(number):]
     if not has_unit and not re.search("[万亿]", number[1:]):
         return -1
-    if not number or number[0] in "十百千万亿拾佰仟萬億" and number[0] != "十":
-        return -1  # 万人下乡, 千村, 百姓, 亿元楼宇
+    if not number or number[0] in "十百千万亿拾佰仟萬億" and number[0] != "十" and not (
+            number[:2] in ("百万", "千万", "百亿", "千亿") and prev in "上近数约逾超"):
+        return -1  # 万人下乡, 千村, 百姓, 亿元楼宇 (but 上百万, 近千万)
+    digits_only = number.rstrip("余多几来")
+    if len(digits_only) == 2 and all(c in _CN_DIGIT for c in digits_only) and (
+            _CN_DIGIT.find(digits_only[1]) != _CN_DIGIT.find(digits_only[0]) + 1):
+        return -1  # 五七道路, 三八红旗手: a name, not a range like 五六
     if number[0] in "余多几来":
         return -1
     if prev and (prev in "第单统唯万一之某初周每其逐同若这那哪" or prev.isalpha() and
@@ -199,6 +222,7 @@ def _is_han(ch: str) -> bool:
 def figure_spans(text: str) -> list[Span]:
     """Quantity and date spans of the figure grammar alone (no formulations)."""
     spans: list[Span] = []
+    original, text = text, simplified(text)
     for m in _GRAMMAR.finditer(text):
         start, end = m.span()
         surface = m.group()
@@ -206,20 +230,20 @@ def figure_spans(text: str) -> list[Span]:
         if group == "date":
             if start and text[start - 1] in "〔[第":  # document numbers
                 continue
-            spans.append(Span(start, end, "date", surface))
+            spans.append(Span(start, end, "date", original[start:end]))
             continue
         if group in ("pct", "frac", "fan"):
-            spans.append(Span(start, end, "quantity", surface))
+            spans.append(Span(start, end, "quantity", original[start:end]))
             continue
         if group == "ord":
             nxt = text[end] if end < len(text) else " "
             if surface.endswith("个") and nxt in "”\"":
                 continue
-            spans.append(Span(start, end, "quantity", surface))
+            spans.append(Span(start, end, "quantity", original[start:end]))
             continue
         end = _accept_quantity(text, start, end, surface)
         if end > start:
-            spans.append(Span(start, end, "quantity", text[start:end]))
+            spans.append(Span(start, end, "quantity", original[start:end]))
     return spans
 
 
