@@ -48,7 +48,7 @@ NUMBERED_LEXICON = (
     "两个结合", "四个现代化", "三个有利于", "三农", "四风", "两委", "两新组织", "三重一大",
     "五个一工程", "三个一批", "四个一批", "十个坚持", "五个必由之路", "三个务必", "两个大局",
     "四个伟大", "四个不摆", "五大发展理念", "三大战略", "三个转变", "约法三章", "双随机、一公开",
-    "放管服", "两不愁三保障",
+    "放管服", "两不愁三保障", "三证合一", "五证合一", "一照一码", "多证合一", "两个先行",
 )
 
 #: Idioms and everyday phrases shaped like numbered compounds (三心二意) — never formulations.
@@ -58,7 +58,10 @@ _NUMBER_IDIOMS = frozenset(
     "千方百计 千家万户 千山万水 千军万马 千丝万缕 万无一失 一朝一夕 一点一滴 一言一行 一举一动 "
     "一草一木 一砖一瓦 一针一线 一丝一毫 一年一度 十全十美 百战百胜 千千万万 一五年 一一对应 "
     "一心一德 一板一眼 一张一弛 一字一句 一步一个 三年五年 四平八稳 七零八落 乱七八糟 六神无主 "
-    "一时一事 一城一地 一个一个 两年三年 三年两年 一五一".split())
+    "一时一事 一城一地 一个一个 两年三年 三年两年 一五一 双赢多赢共赢 双赢 多赢 共赢 三生有幸 "
+    "一举两得 一石二鸟 一箭双雕 举一反三 两全其美 三思而行 四海为家 五谷丰登 六畜兴旺 "
+    "七十二变 八仙过海 九九归一 十年磨一剑 一分为二 合二为一 一以贯之 一往无前 一对一 一对多 "
+    "点对点 面对面 手把手 心连心 一帮一 一带一".split())
 
 #: Quotations that are metaphors, nicknames or catch-phrases rather than names of policies.
 METAPHORS = frozenset(
@@ -92,6 +95,37 @@ _NICKNAME_CUE = re.compile(r"(?:有个|有一个|叫|叫做|称为|称作|被称
 #: Person nicknames: titles that are then followed by a name (“博士书记”刘备).
 _PERSON_NICKNAME = re.compile(r"(?:书记|专家|能人|达人|大王|状元|姐|哥|嫂|大妈|阿姨|大爷|大叔|"
                               r"老师|娃|侠|之秀|秀才|管家婆|网红|明星)$")
+#: Quoted formulations without a numeral that are known nationally.
+KNOWN_COINAGES = frozenset(
+    "以人民为中心 国之大者 枫桥经验 放管服 专精特新 揭榜挂帅 走出去 引进来 千万工程 无废城市 "
+    "好房子 高效办成一件事 一网通办 跨省通办 证照分离 多规合一 互联网+ 人工智能+ 营改增 菜篮子 "
+    "米袋子 时时放心不下 第一议题 两山 绿水青山就是金山银山 放管服 最多跑一次 不见面审批 "
+    "一件事一次办 接诉即办 街乡吹哨、部门报到 稳中求进 双碳 碳达峰 碳中和 新质生产力 "
+    "小巨人 单项冠军 瞪羚企业 独角兽 白名单 保交楼 保交房 平急两用 城中村 以旧换新 "
+    "智改数转 数字中国 健康中国 美丽中国 平安中国 法治中国 数据要素× 金税工程 关键少数 守正创新 "
+    "打虎 拍蝇 猎狐 天网 伟大建党精神 中国梦 新发展理念 新发展格局 人类命运共同体 "
+    "共同富裕 全过程人民民主 中国式现代化 自我革命 国之大者 绿水青山".split())
+_NAME_END = re.compile(r"(?:工程|行动|计划|模式|机制|品牌|战略|体系|工作法|改革|试点|平台|驿站|"
+                       r"中心|示范区|先行区|经验|之家|学院|学堂|课堂|讲堂|大讲堂|书屋|小屋|联盟|"
+                       r"工作室|服务站|服务队|志愿队|宣讲团|实践团|杯|大赛|大比武|擂台赛|竞赛|"
+                       r"活动|项目|专项|城市|街区|社区|乡村|示范村|集群|走廊|基地|园区|精神|之星|"
+                       r"制|站|会|办|通|链|网|码|贷|保|券|卡|团|队|岗|所|坊|营|社)$")
+_GROUP_HEAD = re.compile(r"[\u4e00-\u9fff]{0,3}?(?:实践团|小组|团队|服务队|志愿队|宣讲团|主题|"
+                         r"品牌|系列|专题|特色|为主题|为题|荣誉|称号|获得者|奖项|标志性项目|"
+                         r"工程|行动|项目)")
+_POLICY_MORPHEME = re.compile(
+    r"党建|红色|治理|服务|改革|赋能|网格|振兴|发展|数字|智慧|智能|一体化|通办|共享|共建|共治|"
+    r"联动|清单|示范|提升|行动|工程|计划|领航|引领|惠民|便民|民生|议事|调解|帮扶|结对|攻坚|招商|"
+    r"双创|创新|产业|乡村|楼宇|物业|平台|一站式|先锋|党员|党群|暖心|連心|连心|幸福|红管|"
+    r"绿色|低碳|生态|文明|安全|平安|法治|廉|减负|增效|营商|政务|办事|审批|监管|就业|养老|托育|"
+    r"医保|教育|科技|人才|创业|消费|开放|协同|融合|振兴|富民|强村|兴村|共富|富裕|和美|宜居")
+_POLICY_VERB = re.compile(
+    r"(?:实施|推进|推行|打造|开展|探索|深化|创新|建立|构建|落实|推动|启动|创建|擦亮|做强|叫响|"
+    r"坚持|践行|完善|健全|争创|入选|获评|推广|试行|建设|深入|全面|持续|大力|用好|升级|优化|提出|"
+    r"首创|创设|设立|成立|培育|发布|出台|形成|树立|贯彻|运用|依托|借助|聚焦|举办|组织|承办|开设|"
+    r"开辟|组建|搭建|建成|推出|实行|做优|做实|做精|打响|唱响|扩大|加快|加强|强化|巩固|拓展|"
+    r"拓宽|开通|上线|率先|引入|导入|部署|启用|选派|打好|抓好|办好|下沉|筑牢|统筹|推进实施|"
+    r"围绕|参与|参加|加入|响应|启动了|开展了|实施了)(?:了|好)?$")
 _PLAN_PERIOD = re.compile(r"^(?:十[一二三四五六七八九]?五|[六七八九]五)$")
 _SPEECH_MARK = re.compile(r"[。！？!?；;：:…]|[我你您咱俺]|[吗吧呢啊呀哦]$")
 _SLOGAN_SPLIT = re.compile(r"[、，,\s—–－/]+")
@@ -99,7 +133,8 @@ _QUOTE_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』"}
 _QUOTED = re.compile(r"“([^“”\n]{1,60})”|‘([^‘’\n]{1,60})’|「([^「」\n]{1,60})」|"
                      r"『([^『』\n]{1,60})』")
 _NUM_COMPOUND = re.compile(
-    rf"(?<![{_NUMERALS}])(?:[{_NUMERALS[:-3]}][{_HAN}]{{1,2}}?){{2,3}}(?![{_HAN}])")
+    rf"(?<![{_NUMERALS}第])(?:[{_NUMERALS[:-3]}](?:(?![{_NUMERALS}])[{_HAN}]){{1,2}}?){{2,3}}"
+    rf"(?![{_HAN}])")
 _NUMBERED_SHAPE = re.compile(
     rf"^(?P<pre>[{_HAN}]{{0,3}}?)(?P<num>[一二两双三四五六七八九十百千]+)"
     rf"(?P<cls>个|项|大|条|种|类|位|张|支|批|道|件|化|区|地|保|稳|新|心|风|公|农|基|通|委|高|"
@@ -194,8 +229,13 @@ def _is_numbered(content: str) -> bool:
     m = _NUMBERED_SHAPE.match(content)
     if not m:
         return False
-    if chinese_number(m.group("num")) is None:
-        return False
+    value = chinese_number(m.group("num"))
+    if value is None or value >= 100 or re.fullmatch("[十百千万]{2,}", m.group("num")):
+        return False  # 千万工程, 楚国八百年: a scale or a span of time, not a count
+    if m.group("pre").endswith("第") or re.search(r"[章条节款届次号]|连[增降涨]", content):
+        return False  # 第一章第三条, 十二连增: ordinals and records
+    if m.group("num") == "一" and not re.search(rf"一[{_HAN}]{{1,2}}[{_NUMERALS}]", content):
+        return False  # 一条线, 一件事: a single thing is not a set of members
     if m.group("pre") and not m.group("cls") and len(m.group("num")) == 1 and \
             m.group("num") == "一":
         return False  # 高效办成一件事-like phrases count nothing
@@ -207,45 +247,69 @@ def _split_members(content: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def _policy_evidence(content: str, before: str, after: str) -> int:
+    """Evidence that a short quotation names a policy, programme or model (≥ 1: it does)."""
+    score = 0
+    if _NAME_HEAD_RE.match(after) or _GROUP_HEAD.match(after):
+        score += 2
+    if _NAME_END.search(content):
+        score += 2
+    if _POLICY_MORPHEME.search(content):
+        score += 1
+    if _POLICY_VERB.search(before):
+        score += 1
+    if before.endswith("的") or after.startswith("的"):
+        score -= 1
+    if len(content) > 6 and re.search(r"的|是", content):
+        score -= 1  # a descriptive phrase or a clause, not a name
+    return score
+
+
 def _classify_quote(content: str, before: str, after: str) -> tuple[str, tuple[str, ...]]:
     """Kind of a quoted string from its content and its immediate context."""
     stripped = content.strip()
-    named = bool(_NAME_HEAD_RE.match(after))
+    if stripped in KNOWN_COINAGES:
+        return "coinage", ()
     if not stripped or not re.search(f"[{_HAN}]", stripped):
-        if "+" in stripped or "×" in stripped:
-            return "coinage", tuple(p for p in re.split(r"[+×]", stripped) if p)
+        if re.search(r"[+＋×]", stripped) and re.search(r"[0-9A-Za-z]", stripped):
+            return "coinage", tuple(p.strip() for p in re.split(r"[+＋×]", stripped) if p.strip())
         return "quote", ()
-    if _PLAN_PERIOD.match(stripped):
+    if _PLAN_PERIOD.match(stripped) or re.fullmatch(f"[{_HAN}]", stripped) or \
+            re.match(r"号(?:客轮|轮|船|舰|卫星|飞船|列车)?", after):
         return "quote", ()
-    if re.fullmatch(r"[\u3400-\u9fff]", stripped):
-        return "quote", ()
-    if len(stripped) > 24 or re.search(r"[。！？!?；;…]", stripped) or \
+    if len(stripped) > 24 or re.search(r"[。！？!?；;…]|——|—", stripped) or \
             re.search(r"[我你您咱俺]", stripped) or re.search(r"[吗吧呢啊呀哦嘛]$", stripped):
+        if "—" in stripped and not re.search(r"\s—|—\s|——", stripped) and \
+                len(_split_members(stripped)) >= 2 and len(stripped) <= 24:
+            return "slogan", _split_members(stripped)
         return "quote", ()
-    parts = _split_members(stripped)
-    if len(parts) >= 2:
-        if all(len(p) <= 12 for p in parts) and len(parts) <= 8:
-            if re.search(r"[，,]", stripped) and any(len(p) > 9 for p in parts):
-                return "quote", ()
-            return "slogan", parts
-        return "quote", ()
-    if "+" in stripped or "＋" in stripped or "×" in stripped:
-        return "coinage", tuple(p for p in re.split(r"[+＋×]", stripped) if p)
+    if re.search(r"[+＋×]", stripped):
+        return "coinage", tuple(p.strip() for p in re.split(r"[+＋×]", stripped) if p.strip())
     if _is_numbered(stripped):
         return "numbered", ()
-    if named:
-        return "coinage", ()
-    if stripped in METAPHORS or stripped in _NUMBER_IDIOMS:
+    evidence = _policy_evidence(stripped, before, after)
+    parts = _split_members(stripped)
+    if len(parts) >= 2:
+        if len(parts) > 8 or any(len(p) > 12 for p in parts):
+            return "quote", ()
+        if re.search(r"[，,]", stripped) and evidence < 1:
+            return "quote", ()  # verse, a line of speech
+        if evidence < 0:
+            return "quote", ()  # a cited passage: “…、…”的要求
+        return "slogan", parts
+    if re.search(r"什么|怎么|怎样|如何|为何|哪", stripped):
         return "quote", ()
-    if _PERSON_NICKNAME.search(stripped):
+    named = bool(_NAME_HEAD_RE.match(after) or _GROUP_HEAD.match(after))
+    if not named:
+        if stripped in METAPHORS or stripped in _NUMBER_IDIOMS or stripped.startswith("最后一"):
+            return "quote", ()
+        if _PERSON_NICKNAME.search(stripped) or _NICKNAME_CUE.search(before):
+            return "quote", ()
+        if len(stripped) == 4 and stripped in _dict_path_idioms():
+            return "quote", ()
+    if len(stripped) > 16:
         return "quote", ()
-    if _NICKNAME_CUE.search(before):
-        return "quote", ()
-    if len(stripped) == 4 and stripped in _dict_path_idioms():
-        return "quote", ()
-    if len(stripped) > 14:
-        return "quote", ()
-    return "coinage", ()
+    return ("coinage", ()) if evidence >= 1 else ("quote", ())
 
 
 def _members_around(text: str, start: int, end: int, number: int | None) -> tuple[str, ...]:
@@ -286,12 +350,23 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
     """Formulations in `text` (one sentence or a paragraph), sorted, non-overlapping."""
     found: list[Formulation] = []
     taken: list[tuple[int, int]] = []
-    for m in _QUOTED.finditer(text):
-        group = next(i for i in range(1, 5) if m.group(i) is not None)
+    quotes = list(_QUOTED.finditer(text))
+    # Adjacent quotations (“亿元楼”“月亿楼”, “A”、“B”和“C”) share the words around the run.
+    run_start = list(range(len(quotes)))
+    for i in range(1, len(quotes)):
+        if re.fullmatch(r"[、，,和及与\s]?", text[quotes[i - 1].end():quotes[i].start()]):
+            run_start[i] = run_start[i - 1]
+    run_end = list(range(len(quotes)))
+    for i in range(len(quotes) - 2, -1, -1):
+        if run_start[i + 1] == run_start[i]:
+            run_end[i] = run_end[i + 1]
+    for i, m in enumerate(quotes):
+        group = next(g for g in range(1, 5) if m.group(g) is not None)
         content = m.group(group)
         start, end = m.start(group), m.end(group)
-        before = text[max(0, m.start() - 12):m.start()]
-        after = text[m.end():m.end() + 6]
+        first, last = quotes[run_start[i]], quotes[run_end[i]]
+        before = re.sub(r"[*\s]+$", "", text[max(0, first.start() - 16):first.start()])
+        after = re.sub(r"^[*\s]+", "", text[last.end():last.end() + 8])
         kind, members = _classify_quote(content, before, after)
         # An outer speech quotation may hold an inner quoted coinage (‘专属网格员+党建指导员’).
         if kind == "quote":
@@ -326,7 +401,7 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
                     continue
                 if not re.search(r"[两双三四五六七八九]", surface):
                     continue
-                if any(w in surface for w in ("年", "月", "日", "倍", "成", "分之", "点")):
+                if re.search(r"[年月日倍成点章条节款届次期号载]|分之", surface):
                     continue
             number = _count_of(surface)
             members = _members_around(text, s, e, number)
@@ -357,12 +432,21 @@ def extract_formulations(corpus_or_text: Any, include_quotes: bool = False, *,
     sentences = clean.analysis_sentences(kinds)
     rows: list[dict[str, Any]] = []
     for sent in sentences.itertuples(index=False):
-        for f in scan_formulations(sent.text, include_quotes=include_quotes):
+        for f in scan_formulations(sent.text, include_quotes=True):
             rows.append({"doc_id": sent.doc_id, "sent_id": sent.sent_id,
                          "start": sent.start + f.start, "end": sent.start + f.end,
                          "surface": f.surface, "kind": f.kind, "number": f.number,
                          "members": f.members, "sentence": sent.text})
     table = pd.DataFrame(rows, columns=FORMULATION_COLUMNS)
+    # A quotation used as a formulation elsewhere in the same document is one there too.
+    named = table[table["kind"] != "quote"].drop_duplicates(["doc_id", "surface"])
+    kind_of = {(d, s): k for d, s, k in zip(named["doc_id"], named["surface"], named["kind"],
+                                            strict=True)}
+    if kind_of:
+        keys = zip(table["doc_id"], table["surface"], table["kind"], strict=True)
+        table["kind"] = [kind_of.get((d, s), k) if k == "quote" else k for d, s, k in keys]
+    if not include_quotes:
+        table = table[table["kind"] != "quote"].reset_index(drop=True)
     table["number"] = table["number"].astype("Int64")
     for col in ("start", "end", "sent_id"):
         table[col] = table[col].astype("int64")
