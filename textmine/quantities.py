@@ -101,7 +101,7 @@ _PREFIX_QUALIFIERS = [
     ("about", ("大约", "约为", "约", "将近", "接近", "大概", "近", "大体")),
     ("more_than", ("超过", "逾", "超", "多于", "高于")),
 ]
-_SUFFIX_QUALIFIERS = {"以上": "at_least", "以下": "at_most", "以内": "at_most",
+_SUFFIX_QUALIFIERS = {"以上": "at_least", "以下": "at_most", "以内": "at_most", "内": "at_most",
                       "之内": "at_most", "左右": "about", "上下": "about"}
 _AVERAGE = re.compile(r"(平均每年|平均|年均)([^，,；;。：:]{0,8})$")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?、（）()“”\"\s]")
@@ -125,7 +125,7 @@ _TIME = re.compile(
 def chinese_to_number(numeral: str) -> float | None:
     """The value of a written number: Arabic, Chinese (一千零五十三, 壹万贰仟), mixed (1.3万)."""
     s = numeral.translate(_FULLWIDTH).replace(",", "")
-    s = re.sub("[余多几来]", "", s)
+    s = re.sub("^数|[余多几来]", "", s)
     point = re.search(rf"[点點]([{''.join(_CN_DIGITS)}]+)", s)
     if point:  # 四点九, 三十六點九億: the Chinese decimal point
         whole = chinese_to_number(s[:point.start()])
@@ -189,7 +189,7 @@ def _unit_name(unit: str) -> str:
 
 def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] | None:
     """Value, value_max, unit, kind and the qualifier written inside one figure span."""
-    inner = "more_than" if re.search(rf"(?:{_ARABIC}|{_CN}){_APPROX}|{_MULT}{_APPROX}",
+    inner = "more_than" if surface[:1] in "几数" or re.search(rf"(?:{_ARABIC}|{_CN}){_APPROX}|{_MULT}{_APPROX}",
                                      surface) else "exact"
     m = _FAN.match(surface)
     if m:

@@ -107,15 +107,15 @@ _CN = rf"(?:[{_CN_DIGIT}]|[{_CN_MULT}](?![瓦米克卡伏焦分]))+(?:[点點][{
 _APPROX = "(?:余|多|几|来)"
 # A number: Arabic or Chinese, an inner approximation, a multiplier, another approximation.
 _MULT = r"(?:[十百千万亿拾佰仟萬億](?![瓦米克卡伏焦分]))"
-_NUM = rf"(?:{_ARABIC}|{_CN}){_APPROX}?(?:{_MULT}+{_APPROX}?)?"
+_NUM = rf"(?:{_ARABIC}|{_CN}|[几数](?=[十百千万亿])){_APPROX}?(?:{_MULT}+{_APPROX}?)?"
 _RANGE_SEP = r"(?:至|到|~|～|—{1,2}|－|-|–|或)"
 _UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=True))
-_SUFFIX = r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼]))"
+_SUFFIX = r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙]))"
 _YEAR_DIGITS = rf"(?:[12１２][{_D}]{{3}}|[一二][〇○零一二三四五六七八九０-９]{{3}})"
 
 _GRAMMAR = re.compile(
     rf"""
-    (?=[{_D}{_CN_DIGIT}{_CN_MULT}第翻])  # cheap anchor: most positions fail here
+    (?=[{_D}{_CN_DIGIT}{_CN_MULT}第翻几数])  # cheap anchor: most positions fail here
     (?:(?P<date>
         (?:{_YEAR_DIGITS}年(?:(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})月
               (?:(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})日)?
@@ -142,7 +142,7 @@ _GRAMMAR = re.compile(
     re.VERBOSE,
 )
 
-_CN_ONLY = re.compile(rf"[{_CN_DIGIT}{_CN_MULT}余多几来]+(?:点[{_CN_DIGIT}]+[{_CN_MULT}]*)?")
+_CN_ONLY = re.compile(rf"数?[{_CN_DIGIT}{_CN_MULT}余多几来]+(?:点[{_CN_DIGIT}]+[{_CN_MULT}]*)?")
 _LATIN = re.compile(r"[A-Za-z]")
 # Numbered formulations the grammar must never claim even without quotes.
 _FORMULATION_LIKE = re.compile(
@@ -183,14 +183,17 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     rest = surface[len(number):]
     if not has_unit and not re.search("[万亿]", number[1:]):
         return -1
-    if not number or number[0] in "十百千万亿拾佰仟萬億" and number[0] != "十" and not (
+    vague = number[:1] in ("几", "数")  # 几万项, 数千人: "several"
+    if vague:
+        number = number[1:]
+    if not number or not vague and number[0] in "十百千万亿拾佰仟萬億" and number[0] != "十" and not (
             number[:2] in ("百万", "千万", "百亿", "千亿") and prev in "上近数约逾超"):
         return -1  # 万人下乡, 千村, 百姓, 亿元楼宇 (but 上百万, 近千万)
     digits_only = number.rstrip("余多几来")
     if len(digits_only) == 2 and all(c in _CN_DIGIT for c in digits_only) and (
             _CN_DIGIT.find(digits_only[1]) != _CN_DIGIT.find(digits_only[0]) + 1):
         return -1  # 五七道路, 三八红旗手: a name, not a range like 五六
-    if number[0] in "余多几来":
+    if number[0] in "余多来" or number[0] in "几数" and len(number) < 2:
         return -1
     if prev and (prev in "第单统唯万一之某初周每其逐同若这那哪" or prev.isalpha() and
                  _is_han(prev) and prev in "专合划整归均齐纯独"):
