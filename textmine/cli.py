@@ -131,10 +131,33 @@ def cmd_quantities(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The main job: ingest and clean the corpus, write the tables."""
-    args.out = str(Path(args.build) / "tables")
-    args.paths = [args.corpus]
-    return cmd_ingest(args)
+    """The main job: tables, every notebook executed headless, figures, the HTML report."""
+    from textmine.notebooks import run_main_job
+
+    results = run_main_job(args.corpus, config=args.config, build=args.build,
+                           figures=args.figures, notebooks=args.notebooks, jobs=args.jobs,
+                           quiet=args.quiet)
+    failed = [r for r in results if not r.ok]
+    print(f"notebooks: {len(results) - len(failed)} of {len(results)} ran; figures and "
+          f"MANIFEST.json in {args.figures}/, report in {Path(args.build) / 'report.html'}")
+    for r in failed:
+        print(f"FAILED {r}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Rerun everything and list each figure or table whose bytes differ from the manifest."""
+    from textmine.provenance import verify
+
+    report = verify(args.manifest, jobs=args.jobs, quiet=args.quiet)
+    for failure in report.failures:
+        print(f"notebook failed: {failure}")
+    for difference in report.differences:
+        print(difference)
+    verdict = "OK" if report.ok else "DIFFERENT"
+    print(f"verify: {verdict} — {report.checked} files compared with {args.manifest}, "
+          f"{len(report.differences)} differ, {len(report.failures)} notebooks failed")
+    return 0 if report.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,11 +166,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="the main job: process corpus/ and write all outputs",
-                       description="Ingest and clean the corpus and write every table.")
+                       description="Ingest and clean the corpus, write the tables to "
+                       "BUILD/tables, execute every notebook headless (executed copies in "
+                       "BUILD/notebooks), export the figures with figures/MANIFEST.json and "
+                       "write BUILD/report.html.")
     p.add_argument("corpus", nargs="?", default="corpus", help="corpus folder (default: corpus)")
-    p.add_argument("--build", default="build", help="output folder (default: build)")
+    p.add_argument("--build", default="build",
+                   help="folder for tables, executed notebooks and report.html (default: build)")
+    p.add_argument("--figures", default="figures",
+                   help="folder for the figures and MANIFEST.json (default: figures)")
+    p.add_argument("--notebooks", default="notebooks",
+                   help="folder of the notebook collection (default: notebooks)")
     _add_common(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("verify", help="rerun everything; list figures/tables that differ",
+                       description="Rerun the main job in a scratch folder on the corpus and "
+                       "config the manifest names, and list every figure or table whose bytes "
+                       "differ from figures/MANIFEST.json (or from the committed files); exit 1 "
+                       "when one does.")
+    p.add_argument("--manifest", default="figures/MANIFEST.json",
+                   help="manifest to check (default: figures/MANIFEST.json)")
+    _add_common(p)
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("ingest", help="load and clean files; write documents, blocks, sentences",
                        description="Load a folder (recursively) or files, clean them and write "
