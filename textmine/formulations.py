@@ -451,3 +451,40 @@ def extract_formulations(corpus_or_text: Any, include_quotes: bool = False, *,
     for col in ("start", "end", "sent_id"):
         table[col] = table[col].astype("int64")
     return table.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
+
+
+def evaluate_formulations(predicted: pd.DataFrame, gold: pd.DataFrame) -> dict[str, float]:
+    """Precision, recall and F1 of a formulations table against hand annotations.
+
+    Both tables need doc_id, surface and kind; rows of kind ``quote`` are ignored. Per document,
+    surfaces are matched as multisets (a prediction hits if an annotated occurrence of the same
+    surface is left), so the scores do not depend on offsets; `kind_accuracy` is the share of
+    hits whose kind agrees, matched surface by surface.
+    """
+    from collections import Counter
+
+    def counts(df: pd.DataFrame) -> dict[Any, Counter]:
+        df = df[df["kind"] != "quote"]
+        return {doc: Counter(zip(g["surface"], g["kind"], strict=True))
+                for doc, g in df.groupby("doc_id", sort=True)}
+
+    pred, true = counts(predicted), counts(gold)
+    hits = kind_hits = n_pred = n_true = 0
+    for doc in sorted(set(pred) | set(true), key=str):
+        p, t = pred.get(doc, Counter()), true.get(doc, Counter())
+        n_pred += sum(p.values())
+        n_true += sum(t.values())
+        p_surface = Counter()
+        t_surface = Counter()
+        for (surface, _), n in p.items():
+            p_surface[surface] += n
+        for (surface, _), n in t.items():
+            t_surface[surface] += n
+        hits += sum((p_surface & t_surface).values())
+        kind_hits += sum((p & t).values())
+    precision = hits / n_pred if n_pred else 0.0
+    recall = hits / n_true if n_true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "n_predicted": n_pred,
+            "n_annotated": n_true, "hits": hits,
+            "kind_accuracy": kind_hits / hits if hits else 0.0}
