@@ -99,10 +99,10 @@ _PREFIX_QUALIFIERS = [
     ("at_most", ("不超过", "至多", "最多", "不高于", "不大于")),
     ("less_than", ("不到", "不足", "不满", "少于", "低于", "未满", "未达")),
     ("about", ("大约", "约为", "约", "将近", "接近", "大概", "近", "大体")),
-    ("more_than", ("超过", "逾", "超", "多于", "高于")),
+    ("more_than", ("超过", "逾", "超", "多于", "突破")),
 ]
 _SUFFIX_QUALIFIERS = {"以上": "at_least", "以下": "at_most", "以内": "at_most", "内": "at_most",
-                      "之内": "at_most", "左右": "about", "上下": "about"}
+                      "之内": "at_most", "左右": "about", "上下": "about", "多": "more_than"}
 _AVERAGE = re.compile(r"(平均每年|平均|年均)([^，,；;。：:]{0,8})$")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?、（）()“”\"\s]")
 _LEADING = re.compile(
@@ -189,8 +189,8 @@ def _unit_name(unit: str) -> str:
 
 def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] | None:
     """Value, value_max, unit, kind and the qualifier written inside one figure span."""
-    inner = "more_than" if surface[:1] in "几数" or re.search(rf"(?:{_ARABIC}|{_CN}){_APPROX}|{_MULT}{_APPROX}",
-                                     surface) else "exact"
+    approx = re.search(rf"(?:{_ARABIC}|{_CN}){_APPROX}|{_MULT}{_APPROX}", surface)
+    inner = "more_than" if surface[:1] in "几数" or approx else "exact"
     m = _FAN.match(surface)
     if m:
         value = 2.0 ** (_CN_DIGITS[m.group("n")])

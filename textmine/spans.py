@@ -72,14 +72,14 @@ _units("percentage_point", "个百分点 百分点")
 _units("multiple", "倍")
 _units("count", "人次 户次 架次 车次 场次 人 名 位 个 件 处 项 家 户 所 座 条 台 辆 架 艘 套 次 批 "
        "场 起 类 种 篇 部 本 册 张 枚 头 只 匹 株 棵 支 份 对 间 栋 幢 层 级 期 轮 届 门 片 "
-       "块 口 眼 道 首 集 例 宗 笔 颗 粒 箱 盒 瓶 袋 包 桶 节 列 标箱 盏 副 封 根 所学校 千瓦")
-UNIT_KINDS["千瓦"] = "energy"
+       "块 口 眼 道 首 集 例 宗 笔 颗 粒 箱 盒 瓶 袋 包 桶 节 列 标箱 盏 副 封 根 部门 个部门")
 
 #: Units a bare Chinese numeral must not take (they make words: 一起, 一道, 三级, 两口 …)
 _WEAK_CN_UNITS = {"起", "道", "口", "头", "门", "片", "块", "层", "级", "度", "方", "里", "对",
                   "种", "类", "部", "本", "首", "支", "批", "期", "轮", "节", "列", "间", "周",
                   "封", "副", "眼", "集", "笔", "宗", "份", "张", "只", "场", "所", "条", "处",
-                  "套", "立方", "升", "米", "克", "担", "伏", "天", "秒", "位", "名", "家", "户"}
+                  "套", "立方", "升", "米", "克", "担", "伏", "天", "秒", "位", "名", "家", "户",
+                  "元", "个", "项", "次", "件", "届"}
 
 # Traditional characters that matter to the grammar, mapped one to one (offsets are kept), so
 # that the 1950s reports in traditional characters read like the others.
@@ -99,6 +99,10 @@ def simplified(text: str) -> str:
     return text.translate(_T2S) if _TRADITIONAL.search(text) else text
 
 
+#: Count units a single Chinese numeral may take (三人, 五户); others read as words or lists.
+_STRONG_CN_COUNT_UNITS = {"人", "名", "户", "家", "座", "台", "艘", "颗", "辆", "架", "匹", "枚",
+                          "株", "人次"}
+
 _D = "0-9０-９"
 _CN_DIGIT = "零〇○一二两三四五六七八九壹贰叁肆伍陆柒捌玖貮两"
 _CN_MULT = "十百千万亿拾佰仟萬億"
@@ -110,7 +114,9 @@ _MULT = r"(?:[十百千万亿拾佰仟萬億](?![瓦米克卡伏焦分]))"
 _NUM = rf"(?:{_ARABIC}|{_CN}|[几数](?=[十百千万亿])){_APPROX}?(?:{_MULT}+{_APPROX}?)?"
 _RANGE_SEP = r"(?:至|到|~|～|—{1,2}|－|-|–|或)"
 _UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=True))
-_SUFFIX = r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙]))"
+_SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙])"
+           r"|(?<=[倍年])多)")
+_SUFFIX_RE = re.compile(_SUFFIX + "$")
 _YEAR_DIGITS = rf"(?:[12１２][{_D}]{{3}}|[一二][〇○零一二三四五六七八九０-９]{{3}})"
 
 _GRAMMAR = re.compile(
@@ -167,7 +173,7 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     digits = sum(c.isdigit() for c in surface)
     if digits >= 7 and not re.search(r"[.．,万亿%％元]", surface):
         return -1  # phone, ID, account numbers
-    has_unit = bool(_UNIT_RE.search(surface.rstrip("以上下内之左右"))) or surface[-1] in "%％‰"
+    has_unit = bool(_UNIT_RE.search(_SUFFIX_RE.sub("", surface))) or surface[-1] in "%％‰"
     arabic = any(c in "0123456789０１２３４５６７８９" for c in surface)
     if not arabic:
         return _accept_chinese(text, start, end, surface, has_unit)
@@ -186,7 +192,7 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     vague = number[:1] in ("几", "数")  # 几万项, 数千人: "several"
     if vague:
         number = number[1:]
-    if not number or not vague and number[0] in "十百千万亿拾佰仟萬億" and number[0] != "十" and not (
+    if not number or not vague and number[0] in "百千万亿佰仟萬億" and not (
             number[:2] in ("百万", "千万", "百亿", "千亿") and prev in "上近数约逾超"):
         return -1  # 万人下乡, 千村, 百姓, 亿元楼宇 (but 上百万, 近千万)
     digits_only = number.rstrip("余多几来")
@@ -198,13 +204,14 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     if prev and (prev in "第单统唯万一之某初周每其逐同若这那哪" or prev.isalpha() and
                  _is_han(prev) and prev in "专合划整归均齐纯独"):
         return -1
-    unit = rest.rstrip("以上下内之左右")
+    unit = _SUFFIX_RE.sub("", rest)
     if unit.startswith(("余", "多", "几")):
         unit = unit[1:]
     if number in ("一", "壹") or number == "两" and unit in _WEAK_CN_UNITS:
         return -1  # 一个, 一批 (indefinite), 两岸, 两级
-    if len(number) == 1 and unit in _WEAK_CN_UNITS:
-        return -1  # 三级, 五道, 八方 …
+    if len(number) == 1 and (unit in _WEAK_CN_UNITS or UNIT_KINDS.get(unit) == "count" and
+                             unit not in _STRONG_CN_COUNT_UNITS):
+        return -1  # 三级, 五道, 两个方面, 三篇文章: a single numeral with a generic classifier
     if _FORMULATION_LIKE.match(text, start) and len(number) == 1:
         return -1
     nxt = text[end] if end < len(text) else " "
