@@ -212,8 +212,8 @@ class Tokenizer:
         self.engine = engine
 
     # -- pickling: parameters only; the engine is rebuilt on first use ---------------------
-    _LAZY = ("_engine", "_cut", "_memo", "_tags", "_protected_re", "entries", "stopword_set",
-             "protected_words", "fingerprint", "lexicon_index")
+    _LAZY = ("_engine", "_cut", "_memo", "_tags", "_protected_re", "_terms_re", "entries",
+             "stopword_set", "protected_words", "fingerprint", "lexicon_index")
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in self._LAZY}
@@ -364,6 +364,8 @@ class Tokenizer:
         self._memo: dict[str, tuple[str, bool, bool]] = {}
         words = sorted(self.protected_words, key=lambda w: (-len(w), w))
         self._protected_re = re.compile("|".join(map(re.escape, words))) if words else None
+        terms = sorted((w for w, _, _ in resolved), key=lambda w: (-len(w), w))
+        self._terms_re = re.compile("|".join(map(re.escape, terms))) if terms else None
 
     def _ensure(self) -> None:
         if "_engine" not in self.__dict__:
@@ -371,13 +373,27 @@ class Tokenizer:
 
     # -- segmentation ----------------------------------------------------------------------
     def protected_spans(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, pos) of the spans kept whole: detected spans and punctuated entries."""
+        """(start, end, pos) of the spans kept whole: detected spans and punctuated entries.
+
+        Two rules put the lexicon first: a span that is itself a lexicon word takes the
+        lexicon's POS (二十大 is an ordinal span, tagged nz not mq), and a formulation span
+        that contains a lexicon word (“乡村振兴大比武”, a quoted slogan) is not kept whole, so
+        the terms researchers count are counted everywhere.
+        """
         self._ensure()
         found: list[tuple[int, int, str]] = []
         if self.protect_spans:
             from textmine.spans import detect_spans
 
-            found = [(s.start, s.end, s.pos) for s in detect_spans(text)]
+            index, terms = self.lexicon_index, self._terms_re
+            for sp in detect_spans(text):
+                entry = index.get(sp.text)
+                if entry is not None and entry.tag:
+                    found.append((sp.start, sp.end, entry.tag))
+                elif sp.kind == "formulation" and terms is not None and terms.search(sp.text):
+                    continue
+                else:
+                    found.append((sp.start, sp.end, sp.pos))
         if self._protected_re is not None:
             pw = self.protected_words
             extra = [(m.start(), m.end(), pw[m.group()])
