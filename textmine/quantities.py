@@ -316,7 +316,7 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
         for span in detect_spans(sentence):
             if span.kind == "formulation":
                 continue
-            parsed = parse_quantity(span.text, span.kind)
+            parsed = parse_quantity(re.sub(r"[ \u00a0]", "", span.text), span.kind)
             if parsed is None:
                 continue
             start, end = s_start + span.start, s_start + span.end

@@ -117,17 +117,18 @@ _UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=Tru
 _SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙])"
            r"|(?<=[倍年])多)")
 _SUFFIX_RE = re.compile(_SUFFIX + "$")
+_SP = "[ \u00a0]?"  # news items write "18 个", "9 月 6 日"
 _YEAR_DIGITS = rf"(?:[12１２][{_D}]{{3}}|[一二][〇○零一二三四五六七八九０-９]{{3}})"
 
 _GRAMMAR = re.compile(
     rf"""
     (?=[{_D}{_CN_DIGIT}{_CN_MULT}第翻几数])  # cheap anchor: most positions fail here
     (?:(?P<date>
-        (?:{_YEAR_DIGITS}年(?:(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})月
-              (?:(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})日)?
+        (?:{_YEAR_DIGITS}{_SP}年(?:{_SP}(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}}){_SP}月
+              (?:{_SP}(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}}){_SP}日)?
               |年?(?:底|初|末|上半年|下半年|前三季度|一季度|二季度|三季度|四季度))?)
-      | (?<![{_D}.])(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})月
-            (?:(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})日|(?:上|中|下)旬|底|初)?
+      | (?<![{_D}.])(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}}){_SP}月
+            (?:{_SP}(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}}){_SP}日|(?:上|中|下)旬|底|初)?
             (?:{_RANGE_SEP}(?:[{_D}]{{1,2}}|[一二三四五六七八九十]{{1,3}})月)?
       | (?:[{_D}]{{1,2}}|[一二]?十?[一二三四五六七八九十])世纪
             (?:(?:[{_D}]{{2}}|[一二三四五六七八九]?十)年代(?:[初中末]期?)?)?
@@ -142,8 +143,8 @@ _GRAMMAR = re.compile(
         | (?<=党的)[一二]?十?[一二三四五六七八九十]大
         | (?<![一二三四五六七八九十])[一二]?十[一二三四五六七八九]大
         | (?<![一二三四五六七八九十])二十大)
-  | (?P<qty>{_NUM}(?:[%％‰]|(?:{_UNIT}))?
-        (?:{_RANGE_SEP}{_NUM}(?:[%％‰]|(?:{_UNIT}))?)?{_SUFFIX}?))
+  | (?P<qty>{_NUM}(?:{_SP}(?:[%％‰]|{_UNIT}))?
+        (?:{_RANGE_SEP}{_NUM}(?:{_SP}(?:[%％‰]|{_UNIT}))?)?{_SUFFIX}?))
     """,
     re.VERBOSE,
 )
@@ -158,10 +159,14 @@ _FORMULATION_LIKE = re.compile(
 )
 _YEAR_CHARS = set("〇○零一二三四五六七八九０１２３４５６７８９0123456789")
 _UNIT_RE = re.compile(rf"(?:{_UNIT})$")
+_COHORT = re.compile(r"(?:19|20)[0-9]{2}[级届]$")
 
 
 def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     """Return the end of the accepted figure (maybe shortened), or -1 to reject it."""
+    surface = surface.replace(" ", "").replace("\u00a0", "")
+    if _COHORT.match(surface):
+        return -1  # 2024级本科生, 2020届: a cohort label
     prev = text[start - 1] if start else " "
     nxt = text[end] if end < len(text) else " "
     if prev and (_LATIN.match(prev) or prev in "-_/〔[【(" and not surface[0].isdigit()):
@@ -239,6 +244,8 @@ def figure_spans(text: str) -> list[Span]:
         group = m.lastgroup
         if group == "date":
             if start and text[start - 1] in "〔[第":  # document numbers
+                continue
+            if _COHORT.match(surface):
                 continue
             spans.append(Span(start, end, "date", original[start:end]))
             continue
