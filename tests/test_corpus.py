@@ -200,12 +200,40 @@ def test_short_and_long_legacy_files_detected() -> None:
         assert decode_bytes(text.encode("utf-16-le"))[0] == text
 
 
-def test_mixed_utf8_and_gbk_lines(tmp_path: Path) -> None:
+def test_national_reports_in_legacy_encodings_round_trip() -> None:
+    # charset-normalizer alone rejects some long reports (it distrusts long runs of Chinese
+    # without spaces): the fallback must still find the encoding of every one
+    for path in sorted(shared("gov-work-reports-national").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert decode_bytes(text.encode("gb18030"), path)[0] == text
+        big5 = text.encode("big5", errors="ignore")  # simplified-only characters dropped
+        assert decode_bytes(big5, path) == (big5.decode("big5"), "big5")
+
+
+def test_mixed_utf8_and_gbk(tmp_path: Path) -> None:
     path = tmp_path / "mixed.txt"
     path.write_bytes("第一段是UTF-8。\n".encode() + "第二段是GBK编码的文字。\n".encode("gbk"))
     raw = read_document(path)
     assert raw.text == "第一段是UTF-8。\n第二段是GBK编码的文字。\n"
     assert raw.encoding == "utf-8+gbk"
+    sample = SAMPLE.read_text(encoding="utf-8")  # pasted together in the middle of a line
+    data = sample[:1500].encode("gbk") + sample[1500:].encode("utf-8")
+    assert decode_bytes(data) == (sample, "utf-8+gbk")
+
+
+def test_random_bytes_are_not_taken_for_chinese() -> None:
+    import random
+
+    rng = random.Random(0)
+    decoded = 0
+    for _ in range(100):
+        data = bytes(rng.randrange(128, 256) for _ in range(rng.randrange(10, 400)))
+        try:
+            decode_bytes(data)
+            decoded += 1
+        except InputError as exc:
+            assert "decode in no supported encoding" in str(exc) or "binary" in str(exc)
+    assert decoded <= 2
 
 
 # --- other formats -----------------------------------------------------------------------------

@@ -188,37 +188,65 @@ def _canonical_codec(name: str, data: bytes) -> str:
     return name
 
 
+#: Characters that say nothing about the encoding: punctuation, spaces, decimal digits.
+_NEUTRAL_CATEGORIES = frozenset({"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Zs", "Zl", "Zp",
+                                 "Nd"})
+
+
+@lru_cache(maxsize=65536)
+def _is_common_hanzi(ch: str) -> bool:
+    """In GB2312's level-1 set (3,755 common simplified) or Big5's frequent set (5,401)."""
+    for codec, low, high in (("gb2312", 0xB0, 0xD7), ("big5", 0xA4, 0xC6)):
+        try:
+            if low <= ch.encode(codec)[0] <= high:
+                return True
+        except UnicodeEncodeError:
+            pass
+    return False
+
+
+def _common_hanzi_share(text: str) -> float:
+    """Share of common Chinese characters among the non-ASCII letters: high for a correct
+    decoding, low when bytes were read in the wrong encoding (rare characters, kana, Greek)."""
+    sample = [ch for ch in text[:20_000]
+              if ch > "\x7f" and unicodedata.category(ch) not in _NEUTRAL_CATEGORIES]
+    if not sample:
+        return 0.0
+    return sum(map(_is_common_hanzi, sample)) / len(sample)
+
+
 def _detect_chinese(data: bytes) -> tuple[str, str] | None:
-    """Text and codec chosen by charset-normalizer among the Chinese encodings, else None."""
+    """Text and codec of bytes in a Chinese legacy encoding (GB18030/GBK, Big5) or UTF-16.
+
+    charset-normalizer decides among the encodings that decode the bytes strictly; when it
+    finds none plausible (it distrusts long runs of Chinese without spaces), the decoding with
+    the largest share of common Chinese characters wins, if that share is high enough.
+    """
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=_CHINESE_ENCODINGS).best()
-    if best is None:
+    candidates: dict[str, str] = {}
+    for codec in ("gb18030", "big5", "cp950", "utf-16-le", "utf-16-be"):
+        if codec.startswith("utf-16") and len(data) % 2:
+            continue
+        try:
+            candidates[codec] = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    if "big5" in candidates:
+        candidates.pop("cp950", None)
+    if not candidates:
         return None
-    codec = _canonical_codec(best.encoding, data)
-    try:
-        return data.decode(codec), codec
-    except UnicodeDecodeError:
+    if len(candidates) > 1:
+        best = from_bytes(data, cp_isolation=list(candidates)).best()
+        if best is not None:
+            codec = _canonical_codec(best.encoding, data)
+            if codec.replace("gbk", "gb18030") in candidates:
+                return candidates[codec.replace("gbk", "gb18030")], codec
+    scores = {codec: _common_hanzi_share(text) for codec, text in candidates.items()}
+    codec = max(scores, key=lambda c: (scores[c], c == "gb18030"))
+    if scores[codec] < 0.5 or _control_share(candidates[codec]) > 0.01:
         return None
-
-
-def _decode_mixed(data: bytes) -> tuple[str, str] | None:
-    """Lines in UTF-8 mixed with lines in one Chinese legacy encoding (files pasted together)."""
-    lines = data.split(b"\n")
-    legacy = [ln for ln in lines if not _is_utf8(ln)]
-    utf8_non_ascii = sum(1 for ln in lines if _is_utf8(ln) and not ln.isascii())
-    if not legacy or utf8_non_ascii == 0:
-        return None
-    found = _detect_chinese(b"\n".join(legacy))
-    if found is None:
-        return None
-    codec = found[1]
-    try:
-        text = "\n".join(ln.decode("utf-8") if _is_utf8(ln) else ln.decode(codec)
-                         for ln in lines)
-    except UnicodeDecodeError:
-        return None
-    return text, f"utf-8+{codec}"
+    return candidates[codec], _canonical_codec(codec, data)
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -227,6 +255,39 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+_UTF8_ISLAND = re.compile(  # 3+ UTF-8 encoded CJK-range characters, with ASCII around them
+    rb"(?:[\xe0-\xef][\x80-\xbf]{2}[\x00-\x7f]*){3,}")
+
+
+def _decode_mixed(data: bytes) -> tuple[str, str] | None:
+    """Stretches of UTF-8 mixed with stretches of one Chinese legacy encoding (files pasted
+    together from different sources); None unless the bytes are clearly such a mixture."""
+    islands = [m for m in _UTF8_ISLAND.finditer(data) if _is_utf8(m.group())]
+    non_ascii = sum(1 for b in data if b > 0x7f)
+    in_islands = sum(1 for m in islands for b in m.group() if b > 0x7f)
+    if not islands or non_ascii == 0 or in_islands < 0.1 * non_ascii or in_islands == non_ascii:
+        return None
+    pieces: list[tuple[bool, bytes]] = []  # (is_utf8, bytes)
+    pos = 0
+    for m in islands:
+        if m.start() > pos:
+            pieces.append((False, data[pos:m.start()]))
+        pieces.append((True, m.group()))
+        pos = m.end()
+    if pos < len(data):
+        pieces.append((False, data[pos:]))
+    legacy = [chunk for is_utf8, chunk in pieces if not is_utf8 and not chunk.isascii()]
+    found = _detect_chinese(b"\n".join(legacy)) if legacy else None
+    if found is None:
+        return None
+    codec = found[1]
+    try:
+        text = "".join(chunk.decode("utf-8" if is_utf8 else codec) for is_utf8, chunk in pieces)
+    except UnicodeDecodeError:
+        return None
+    return text, f"utf-8+{codec}"
 
 
 def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
@@ -260,7 +321,7 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
         return _check_text(utf16[0], data, path), utf16[1]
     if data.count(0) > len(data) // 1000:
         raise _binary_error(path, data, f"{data.count(0):,} NUL bytes")
-    found = _detect_chinese(data) or _decode_mixed(data)
+    found = _decode_mixed(data) or _detect_chinese(data)
     if found is None:
         start = utf8_error.start
         raise InputError(
