@@ -17,6 +17,7 @@ Formats, encodings and metadata are resolved here; nothing is cleaned (see `text
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import re
@@ -64,6 +65,8 @@ _DATE_IN_NAME = re.compile(
     r"(?<!\d)((?:19|20)\d\d)"
     r"(?:(?:[-_.年](0?[1-9]|1[0-2])|(0[1-9]|1[0-2]))"
     r"(?:(?:[-_.月](0?[1-9]|[12]\d|3[01])|(0[1-9]|[12]\d|3[01]))日?)?)?(?!\d)")
+_ASCII_BYTES = bytes(range(128))
+_SAMPLE_BYTES = 1 << 20
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 
 
@@ -224,29 +227,39 @@ def _detect_chinese(data: bytes) -> tuple[str, str] | None:
     """
     from charset_normalizer import from_bytes
 
+    sample = data[:_SAMPLE_BYTES]  # large files: choose on the first megabyte, then decode all
     candidates: dict[str, str] = {}
     for codec in ("gb18030", "big5", "cp950", "utf-16-le", "utf-16-be"):
         if codec.startswith("utf-16") and len(data) % 2:
             continue
         try:
-            candidates[codec] = data.decode(codec)
+            decoder = codecs.getincrementaldecoder(codec)()
+            candidates[codec] = decoder.decode(sample, final=len(sample) == len(data))
         except UnicodeDecodeError:
             continue
     if "big5" in candidates:
         candidates.pop("cp950", None)
     if not candidates:
         return None
+    codec = ""
     if len(candidates) > 1:
-        best = from_bytes(data, cp_isolation=list(candidates)).best()
-        if best is not None:
-            codec = _canonical_codec(best.encoding, data)
-            if codec.replace("gbk", "gb18030") in candidates:
-                return candidates[codec.replace("gbk", "gb18030")], codec
-    scores = {codec: _common_hanzi_share(text) for codec, text in candidates.items()}
-    codec = max(scores, key=lambda c: (scores[c], c == "gb18030"))
-    if scores[codec] < 0.5 or _control_share(candidates[codec]) > 0.01:
+        best = from_bytes(sample, cp_isolation=list(candidates)).best()
+        if best is not None and best.encoding.replace("_", "-") in candidates:
+            codec = best.encoding.replace("_", "-")
+    if not codec:
+        scores = {c: _common_hanzi_share(text) for c, text in candidates.items()}
+        codec = max(scores, key=lambda c: (scores[c], c == "gb18030"))
+        if scores[codec] < 0.5 or _control_share(candidates[codec]) > 0.01:
+            return None
+    try:
+        text = candidates[codec] if len(sample) == len(data) else data.decode(codec)
+    except UnicodeDecodeError:
         return None
-    return candidates[codec], _canonical_codec(codec, data)
+    return text, _canonical_codec(codec, data)
+
+
+def _count_non_ascii(data: bytes) -> int:
+    return len(data.translate(None, _ASCII_BYTES))
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -265,8 +278,8 @@ def _decode_mixed(data: bytes) -> tuple[str, str] | None:
     """Stretches of UTF-8 mixed with stretches of one Chinese legacy encoding (files pasted
     together from different sources); None unless the bytes are clearly such a mixture."""
     islands = [m for m in _UTF8_ISLAND.finditer(data) if _is_utf8(m.group())]
-    non_ascii = sum(1 for b in data if b > 0x7f)
-    in_islands = sum(1 for m in islands for b in m.group() if b > 0x7f)
+    non_ascii = _count_non_ascii(data)
+    in_islands = sum(_count_non_ascii(m.group()) for m in islands)
     if not islands or non_ascii == 0 or in_islands < 0.1 * non_ascii or in_islands == non_ascii:
         return None
     pieces: list[tuple[bool, bytes]] = []  # (is_utf8, bytes)
