@@ -2,11 +2,33 @@
 
 `clean_text(raw)` returns a `CleanDocument`; every change is recorded in its ledger so that the
 raw text can be rebuilt exactly (`CleanDocument.restore_raw()`).
+
+The analysis text (`CleanDocument.text`) is the document's blocks in reading order, separated by
+one blank line (``"\\n\\n"``); a block never contains a newline. Every block is kept, boilerplate
+included, and `blocks.kind` says what it is (one of `BLOCK_KINDS`); analyses use paragraphs and
+subheadings by default (`CleanCorpus.analysis_sentences`).
+
+How it works, in raw-text coordinates throughout (so that the ledger maps back exactly):
+
+1. Lines: each line's content (without leading/trailing whitespace, zero-width or control
+   characters) is normalised: full-width digits and Latin letters to half-width, half-width
+   ``, : ; ! ? ( )`` in Chinese context to full-width (decimals, times, URLs and Latin text stay),
+   spaced digits (``1 9 9 3 年``) joined, zero-width/control characters removed, whitespace runs
+   tidied, Markdown emphasis, links and heading marks and Wikisource footnote markers removed.
+2. Units: documents whose paragraphs are separated by blank lines treat a single newline as a
+   soft break inside a word or sentence (Wikisource's ``政府工作报\\n告``) and join it; documents
+   with one paragraph a line (Word/web extractions) keep every line as a unit.
+3. Repairs: a unit that does not end a sentence is joined to the next one when the evidence says
+   a page or column break cut it (``平均年龄42.7 | 岁``; a long paragraph stopping mid-clause);
+   a short isolated clause whose continuation is missing stays alone as a `fragment`.
+4. Blocks are classified (title, subtitle, byline, subheading, caption, paragraph, fragment,
+   boilerplate) and split into sentences after 。！？；… with closing quotes kept.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +43,134 @@ BLOCK_COLUMNS = ["block_id", "kind", "text", "start", "end"]
 SENTENCE_COLUMNS = ["sent_id", "block_id", "start", "end", "text"]
 LEDGER_COLUMNS = ["op", "raw_start", "raw_end", "raw_text", "new_start", "new_end", "new_text",
                   "reason"]
+#: Metadata keys that `clean_corpus` copies into empty document fields.
+COPIED_METADATA = ("title", "author")
+BLOCK_SEPARATOR = "\n\n"
 
-_SENTENCE_END = re.compile(r"[^。！？；…\n]*(?:[。！？；]+|…+|$)[”’」』）)\]】]*")
+# --------------------------------------------------------------------------------------------
+# Character classes
+# --------------------------------------------------------------------------------------------
+_INVISIBLE = r"\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+_BLANK = r"\s" + _INVISIBLE
+_CONTENT = re.compile(rf"[^{_BLANK}](?:[^\n]*[^{_BLANK}])?")
+
+_HAN_RANGES = (("\u3400", "\u9fff"), ("\uf900", "\ufaff"))
+_CJK_PUNCT = "，。、；：！？（）《》〈〉「」『』【】〔〕“”‘’…—·～﹏"
 
 
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _is_cjk(ch: str) -> bool:
+    """Han character or Chinese (full-width) punctuation: the context that wants full-width."""
+    return (_is_han(ch) or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+            or ch in _CJK_PUNCT)
+
+
+_FULLWIDTH = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)},
+     **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+     "．": ".", "％": "%"})
+_TO_FULL_PUNCT = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
+
+# One pass over a line finds everything that may need normalising; `_normalise_line` decides.
+_NORM = re.compile(
+    r"(?P<url>(?:https?|ftp)://[!-~]+|www\.[A-Za-z0-9][!-~]*)"
+    r"|(?P<img>!\[[^\]\n]*\]\([^)\n]*\))"
+    r"|(?P<link>\[(?P<label>[^\]\n]+)\]\((?P<href>(?:https?://|www\.)[^)\s]*)\))"
+    r"|(?P<fn>(?<=[\u3400-\u9fff，。；：”）》」])\[(?:CPC\s?)?\d{1,3}\])"
+    rf"|(?P<inv>[{_INVISIBLE}]+)"
+    r"|(?P<sd>(?<![0-9０-９.．])[0-9０-９](?:[ \u3000\u00a0][0-9０-９]){2,}(?![0-9０-９])"
+    r"|(?<![0-9０-９.．])[0-9０-９](?:[ \u3000\u00a0][0-9０-９])+(?=[ \u3000]?[\u3400-\u9fff]))"
+    r"|(?P<fw>[０-９Ａ-Ｚａ-ｚ％]+(?:．[０-９]+％?)*)"
+    r"|(?P<md>\*\*)"
+    r"|(?P<ws>[^\S\n]+)"
+    r"|(?P<p>[,:;!?()])"
+)
+_MD_HEADING = re.compile(r"#{1,6}[ \t]+")
+_FOOTNOTE_BREAK = re.compile(r"\n?\[[^\S\n]*\n\s*(?:CPC\s?)?\d{1,3}\s*\n[^\S\n]*\]")
+
+# --------------------------------------------------------------------------------------------
+# Block-level patterns
+# --------------------------------------------------------------------------------------------
+_FINAL = "。！？；!?;…"
+_CLOSERS = "”’」』）)】〕》\"'"
+_CLAUSE_END = "，、,“‘《（(—〔【"
+_OPENING = "（(《“‘「『〔"
+_JOINABLE_PUNCT = frozenset("（《“‘「『〔、，。；：！？）》”’」』〕…—·,.;:!?()")
+_CANNOT_END = "第的和与及或对把被从向之并而且其各每该"
+_CANNOT_START = "，。、；：？！）》”’」』】〕…%,.;:?!)的们岁"
+_NUMBERED = re.compile(
+    r"^(?:[一二三四五六七八九十百]+、|[（(][一二三四五六七八九十百\d]+[）)]|"
+    r"第[一二三四五六七八九十百千\d]+[章节部分编篇]|\d{1,2}[.、](?!\d)|［\d+］|[①-⑳])")
+_LIST_MARKER = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|"
+    r"第[一二三四五六七八九十]+[，、]?|\d{1,2}[.、])$")
+_OPENER = re.compile(r"^[\u3400-\u9fff]{2,6}[，：]")
+_DATELINE = re.compile(r"^[（(]?\d{4}年\d{1,2}月\d{1,2}日.{0,50}$")
+_CAPTION_WORDS = re.compile(r"全景|合影|留影|掠影|一角|资料图|图为|供图|航拍|剪影")
+_PHOTO_CREDIT = re.compile(
+    r"(?:记者|通讯员|摄影师?)\s*[\u3400-\u9fff·]{2,4}\s*摄[）)]?$|^图为|供图[）)]?$")
+_POLICY_VERB = re.compile(
+    r"^(?:推动|推进|大力|打造|保持|促进|实施|加强|办好|壮大|加快|深化|持续|坚持|提升|强化|完善|"
+    r"健全|着力|扎实|全面|积极|稳步|巩固|培育|发展|建设|构建|优化|落实|扩大|提高|增强|防范|维护|"
+    r"守牢|筑牢|激发|释放|聚焦|聚力|做好|抓好|抓实|统筹|深入|切实|不断|更加|努力|坚决|严格|有效|"
+    r"围绕|突出|用好|稳定|提振|支持|鼓励|引导|保障|确保|开展|探索|创新|夯实|锚定|纵深)")
+
+_CHROME_EXACT = frozenset("""
+下载 打印 全屏 收藏 加大 还原 减小 大 中 小 【 】 分享 分享到 分享到微信 首页 > › » | × 打印本页
+关闭窗口 扫一扫在手机打开当前页 相关报道： 相关文档： 相关附件>> 相关链接>> 当前位置：
+您的位置: 您的位置： 阅读量： 发表时间： 来源： 来源: 时间： 时间: 责任编辑： 编辑： 分享： 分享:
+分享到: 分享到： Public domain false true 返回顶部 上一篇 下一篇 【打印】 【关闭】
+""".split()) | {"Public domain"}
+_TAIL_MARKERS = frozenset({"相关报道：", "相关文档：", "扫一扫在手机打开当前页", "责任编辑：",
+                           "打印本页", "关闭窗口", "相关附件>>", "相关链接>>"})
+_LABELS = frozenset({"来源：", "来源:", "时间：", "时间:", "发表时间：", "阅读量：", "责任编辑：",
+                     "编辑：", "作者："})
+_CHROME_RE = re.compile(
+    r"^(?:【?字[号体][:：].{0,12}】?"
+    r"|[（(]?(?:来源|稿源|出处|发布时间|发表时间|时间|日期|阅读量|浏览次数|点击数|责任编辑|编辑|责编|"
+    r"审核|校审|校对|出品|特别支持|图片|摄影|视频|排版|美编|监制|统筹|终审|初审|复审|新媒体编辑|"
+    r"网址|链接|原标题|字号|aliases|title|tags)\s*[:：].{0,60}"
+    r"|\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2}日?\s*(?:\d{1,2}[:：时]\d{2}(?:[:：分]\d{2})?[秒分]?)?"
+    r"|[0-9a-f]{32}:?"
+    r"|(?:!\[[^\]]*\]\([^)]*\)\s*)+"
+    r"|<.*>"
+    r"|》》.*《《"
+    r"|(?:https?://|www\.)\S+"
+    r"|(?:扫一扫|扫码|长按|点击).{0,20}"
+    r"|>\s.*"
+    r"|↑.*"
+    r"|[\W_]+"
+    r")$")
+_LICENCE_START = re.compile(
+    r"^(?:本作品(?:是|在|属于|来自|由)|注：中文维基文库|Public domain$|[^。]{0,30}属于公有领域)")
+_FRONT_MATTER = re.compile(r"\A[\s\ufeff]*---[ \t]*\n(?P<body>.*?\n)---[ \t]*(?:\n|\Z)", re.S)
+_FM_TITLE = re.compile(r"^(?:aliases:\s*\n\s*-\s*|title:\s*)(?P<title>.+)$", re.M)
+
+# Bylines: newspaper ("文/片 记者 夏侯凤超"), credits ("文字：…"), speakers of government reports.
+_NAME = r"[\u3400-\u9fff][\u3400-\u9fff·]{0,9}"
+_NEWS_BYLINE = re.compile(
+    r"^(?:(?:文|图|文图|图文|摄影|文字)\s*(?:[/／|｜、]\s*(?:图|片|文|摄影|视频))?\s*[：:]?\s*)?"
+    r"(?:本报|本刊|新华社|人民日报|央视|中新社|大众日报|济南日报)?(?:全媒体|融媒体|首席|特约|见习|实习)*"
+    r"\s*(?:记者|通讯员)\s*(?P<names>[\u3400-\u9fff·、， ]{2,40})$")
+_CREDIT_BYLINE = re.compile(
+    r"^(?:文|作者|撰稿|文字|撰文)\s*[/／：:]\s*(?P<names>[\u3400-\u9fff·、，, ]{2,30})$")
+_SPEAKER_BYLINE = re.compile(
+    r"^(?P<role>.{0,20}?(?:省长|市长|主席|总理))(?:[ \u3000]+(?P<spaced>" + _NAME
+    + r"(?: " + _NAME + r")?)|(?P<close>[\u3400-\u9fff](?: ?[\u3400-\u9fff]){1,3}))$")
+_SUBTITLE_START = ("—", "－", "―", "(", "（")
+_NAME_ALONE = re.compile(r"^[\u3400-\u9fff](?: ?[\u3400-\u9fff]){1,3}$")
+_NAME_SPLIT = re.compile(r"[\s、，,]+|记者|通讯员|摄影|摄|报道")
+
+_SENTENCE = re.compile(r"[^。！？；…!?;]*(?:[。！？；!?;]+|…+|$)[”’」』）)\]】》\"']*")
+
+
+# --------------------------------------------------------------------------------------------
+# The document
+# --------------------------------------------------------------------------------------------
 @dataclass
 class CleanDocument:
     """The analysis text with its blocks, sentences and the ledger of every change made."""
@@ -39,53 +185,556 @@ class CleanDocument:
     def restore_raw(self) -> str:
         """Apply the ledger in reverse: the raw text, character for character."""
         out, pos = [], 0
-        for row in self.ledger.sort_values("new_start", kind="stable").itertuples():
-            out.append(self.text[pos:row.new_start])
-            out.append(row.raw_text)
-            pos = row.new_end
+        ledger = self.ledger.sort_values("new_start", kind="stable")
+        for new_start, new_end, raw_text in zip(ledger["new_start"], ledger["new_end"],
+                                                ledger["raw_text"], strict=True):
+            out.append(self.text[pos:new_start])
+            out.append(raw_text)
+            pos = new_end
         out.append(self.text[pos:])
         return "".join(out)
 
 
-def _split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans = []
-    for m in _SENTENCE_END.finditer(text, start, end):
-        s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            spans.append((s, e))
-    return spans
+@dataclass
+class _Line:
+    start: int  # raw offsets of the content (no surrounding blanks)
+    end: int
+    text: str  # normalised
+    edits: list[tuple[int, int, int, str, str, str]]  # raw_s, raw_e, rel_new_s, new, op, reason
+    heading: bool = False  # a Markdown heading (# …)
+    fixed: bool = False  # never joined to a neighbour (front matter)
 
 
+def _neighbour_cjk(raw: str, i: int, lo: int, hi: int) -> bool:
+    return lo <= i < hi and _is_cjk(raw[i])
+
+
+def _paren_targets(raw: str, s: int, e: int) -> set[int]:
+    """Raw positions of half-width parentheses that belong to Chinese text."""
+    targets, stack = set(), []
+    for i in range(s, e):
+        ch = raw[i]
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")":
+            if stack:
+                o = stack.pop()
+                inner_han = any(_is_han(c) for c in raw[o + 1:i])
+                if inner_han or _neighbour_cjk(raw, o - 1, s, e):
+                    targets.update((o, i))
+            elif _neighbour_cjk(raw, i - 1, s, e) or _neighbour_cjk(raw, i + 1, s, e):
+                targets.add(i)
+    for o in stack:
+        if _neighbour_cjk(raw, o - 1, s, e) or _neighbour_cjk(raw, o + 1, s, e):
+            targets.add(o)
+    return targets
+
+
+def _normalise_line(raw: str, s: int, e: int) -> _Line:
+    """Normalise one line's content raw[s:e]; edits are in raw coordinates."""
+    edits: list[tuple[int, int, int, str, str, str]] = []
+    pieces: list[str] = []
+    new_len = 0
+    last = s
+    heading = False
+
+    def emit(rs: int, re_: int, new: str, op: str, reason: str) -> None:
+        nonlocal last, new_len
+        if rs > last:
+            chunk = raw[last:rs]
+            pieces.append(chunk)
+            new_len += len(chunk)
+        edits.append((rs, re_, new_len, new, op, reason))
+        pieces.append(new)
+        new_len += len(new)
+        last = re_
+
+    if raw[s] == "#":
+        m = _MD_HEADING.match(raw, s, e)
+        if m:
+            heading = True
+            emit(s, m.end(), "", "remove", "Markdown heading mark")
+    parens = _paren_targets(raw, s, e) if ("(" in raw[s:e] or ")" in raw[s:e]) else None
+    for m in _NORM.finditer(raw, last, e):
+        kind = m.lastgroup
+        ms, me = m.span()
+        if kind in ("url", "img"):
+            continue
+        if kind == "link":
+            ls, le = m.span("label")
+            emit(ms, ls, "", "remove", "Markdown link mark")
+            emit(le, me, "", "remove", "Markdown link target")
+        elif kind == "fn":
+            emit(ms, me, "", "remove", "footnote marker")
+        elif kind == "inv":
+            emit(ms, me, "", "remove", "zero-width or control character")
+        elif kind == "sd":
+            digits = re.sub(r"[ \u3000\u00a0]", "", m.group()).translate(_FULLWIDTH)
+            emit(ms, me, digits, "normalise", "spaced digits joined")
+        elif kind == "fw":
+            emit(ms, me, m.group().translate(_FULLWIDTH), "normalise",
+                 "full-width digits or letters to half-width")
+        elif kind == "md":
+            emit(ms, me, "", "remove", "Markdown emphasis mark")
+        elif kind == "ws":
+            prev, nxt = raw[ms - 1], raw[me]
+            if ((_is_cjk(prev) and not _is_han(prev)) or (_is_cjk(nxt) and not _is_han(nxt))
+                    or (_is_han(prev) and (nxt.isdigit() or nxt in ",:;!?"))
+                    or (_is_han(nxt) and prev.isdigit())):
+                emit(ms, me, "", "remove", "space in Chinese text")
+            elif m.group() != " ":
+                emit(ms, me, " ", "normalise", "whitespace run to one space")
+        else:  # half-width punctuation
+            ch = m.group()
+            if ch in "()":
+                if parens is not None and ms in parens:
+                    emit(ms, me, _TO_FULL_PUNCT[ch], "normalise",
+                         "half-width punctuation in Chinese text to full-width")
+                continue
+            prev = raw[ms - 1] if ms > s else ""
+            nxt = raw[me] if me < e else ""
+            if not (prev and _is_cjk(prev)) and not (nxt and _is_cjk(nxt)):
+                continue
+            if ch in ",:" and prev.isdigit() and nxt.isdigit():
+                continue  # 1,000 and 10:30 stay
+            emit(ms, me, _TO_FULL_PUNCT[ch], "normalise",
+                 "half-width punctuation in Chinese text to full-width")
+    if not edits:
+        return _Line(s, e, raw[s:e], edits, heading)
+    if last < e:
+        pieces.append(raw[last:e])
+    return _Line(s, e, "".join(pieces), edits, heading)
+
+
+# --------------------------------------------------------------------------------------------
+# Units and repairs
+# --------------------------------------------------------------------------------------------
+def _soft_separator(a: str, b: str) -> str:
+    """What replaces a joined line break: a space between two Latin words, else nothing."""
+    if a and b and a[-1].isascii() and b[0].isascii() and a[-1].isalnum() and b[0].isalnum():
+        return " "
+    return ""
+
+
+def _is_chrome(text: str) -> bool:
+    return text in _CHROME_EXACT or bool(_CHROME_RE.match(text))
+
+
+def _heading_like(text: str, exclaim: bool = False) -> bool:
+    """Short and without sentence punctuation: a headline, heading or caption line.
+
+    With `exclaim`, a final ！ or ？ is allowed (headlines have them; body headings do not).
+    """
+    if not text or len(text) > 40 or text[-1] in "，、：:,":
+        return False
+    body = text[:-1] if exclaim else text
+    return not any(c in "。；;" for c in text) and not any(c in "！？!?" for c in body)
+
+
+def _prose(text: str) -> bool:
+    """Running text (several clauses), as opposed to a heading or a lone clause."""
+    if len(text) >= 40:
+        return True
+    return len(text) >= 15 and any(c in "，。；、：" for c in text[:-1])
+
+
+def _ends_sentence(text: str) -> bool:
+    stripped = text.rstrip(_CLOSERS)
+    return bool(stripped) and (stripped[-1] in _FINAL or stripped[-1] in "：:")
+
+
+def _join_score(a: str, b: str) -> int:
+    """Evidence that unit `b` continues unit `a` across a page or column break."""
+    if _ends_sentence(a) or (_NUMBERED.match(a) and _heading_like(a)
+                             and not _LIST_MARKER.match(a)):
+        return -9
+    if _LIST_MARKER.match(a):
+        return 5
+    last, first = a[-1], b[0]
+    score = 0
+    if first in _CANNOT_START:
+        score += 3
+    if (last.isdigit() or last == ".") and not first.isdigit() and _is_han(first):
+        score += 3  # a number cut from its unit: 42.7 | 岁
+    if last in _CANNOT_END:
+        score += 5
+    headingish = _heading_like(a) and "，" not in a
+    if _prose(a) and not headingish and (last in "，、," or _is_han(last) or last.isalnum()):
+        score += 2
+    elif last in _CLAUSE_END:
+        score += 1
+    if last in _OPENING or a.count("“") > a.count("”") or a.count("《") > a.count("》"):
+        score += 3  # an open bracket or quotation is not the end of anything
+    if _NUMBERED.match(b) or (_heading_like(b) and len(b) > 4):
+        score -= 3
+    if _OPENER.match(b) and not _prose(a):
+        score -= 2
+    return score
+
+
+def _header_continuation(a: str, b: str) -> bool:
+    """A numbered heading broken over two lines: 三、持续提升政府 | 治理效能和服务水平."""
+    return (bool(_NUMBERED.match(a)) and _heading_like(a) and _heading_like(b)
+            and not _NUMBERED.match(b) and not _is_chrome(b) and len(a) + len(b) <= 30
+            and not any(c in "，、：" for c in a + b))
+
+
+def _footnote_view(raw: str) -> str:
+    """`raw` with Wikisource footnote markers spread over lines ([\\n4\\n]) folded to one line."""
+    if "[" not in raw:
+        return raw
+    return _FOOTNOTE_BREAK.sub(lambda m: "\n" + " " * (len(m.group()) - 1), raw)
+
+
+def _front_matter(raw: str) -> tuple[int, str | None]:
+    """End offset of a YAML front matter block (0 if none) and the title it names."""
+    if "---" not in raw[:20]:
+        return 0, None
+    m = _FRONT_MATTER.match(raw)
+    if not m:
+        return 0, None
+    t = _FM_TITLE.search(m.group("body"))
+    title = t.group("title").strip().strip("'\"") if t else None
+    return m.end(), title
+
+
+# --------------------------------------------------------------------------------------------
+# Classification
+# --------------------------------------------------------------------------------------------
+def _byline_names(text: str) -> list[str] | None:
+    for pattern in (_NEWS_BYLINE, _CREDIT_BYLINE):
+        m = pattern.match(text)
+        if m:
+            names = [n for n in _NAME_SPLIT.split(m.group("names")) if 2 <= len(n) <= 10]
+            return names or None
+    m = _SPEAKER_BYLINE.match(text)
+    if m:
+        name = (m.group("spaced") or m.group("close")).replace(" ", "")
+        return [name] if 2 <= len(name) <= 10 else None
+    return None
+
+
+def _classify(texts: list[str], chrome: list[bool], fm_title: str | None
+              ) -> tuple[list[str], dict[str, Any]]:
+    """Kind of every block and the metadata found (title, subtitle, author)."""
+    n = len(texts)
+    kinds = ["paragraph"] * n
+    meta: dict[str, Any] = {}
+    for i in range(n):
+        if chrome[i]:
+            kinds[i] = "boilerplate"
+    # Label/value pairs and breadcrumbs.
+    crumbs: set[str] = set()
+    for i, t in enumerate(texts):
+        if t in _LABELS and i + 1 < n and len(texts[i + 1]) <= 20 and _heading_like(texts[i + 1]):
+            kinds[i + 1] = "boilerplate"
+        if t in (">", "›", "»"):
+            for j in (i - 1, i + 1):
+                if 0 <= j < n and len(texts[j]) <= 12 and _heading_like(texts[j]):
+                    kinds[j] = "boilerplate"
+                    crumbs.add(texts[j])
+    for i, t in enumerate(texts):
+        if t in crumbs:
+            kinds[i] = "boilerplate"  # a site section named again near the headline
+    # Licence and page-chrome tails.
+    for i, t in enumerate(texts):
+        if _LICENCE_START.match(t) or (t in _TAIL_MARKERS and i >= n // 2):
+            for j in range(i, n):
+                kinds[j] = "boilerplate"
+            break
+    content = [i for i in range(n) if kinds[i] != "boilerplate"]
+
+    # Header: byline first, then headline and kicker just before it.
+    byline_at = None
+    for i in content[:15]:
+        names = _byline_names(texts[i])
+        if names:
+            byline_at = i
+            kinds[i] = "byline"
+            meta["author"] = "、".join(dict.fromkeys(names))
+            break
+    title_at = None
+    if byline_at is not None:
+        pos = content.index(byline_at)
+        run: list[int] = []
+        mains = 0
+        for i in reversed(content[:pos]):
+            t = texts[i]
+            if not _heading_like(t, exclaim=True) or _LIST_MARKER.match(t):
+                break
+            extra = t.startswith(_SUBTITLE_START) or bool(_DATELINE.match(t))
+            if not extra:
+                if mains == 2:
+                    break
+                mains += 1
+            run.append(i)
+        run.reverse()
+        mains_in_run = [i for i in run if not texts[i].startswith(_SUBTITLE_START)
+                        and not _DATELINE.match(texts[i])]
+        if mains_in_run:
+            title_at = mains_in_run[0]
+            for i in run:
+                kinds[i] = "subtitle" if i != title_at else "title"
+            for i in content[:pos]:
+                if i < run[0] and len(texts[i]) <= 80:
+                    kinds[i] = "caption"
+        body_from = pos + 1
+    else:
+        body_from = 0
+        if content and fm_title is None:
+            first = content[0]
+            t = texts[first]
+            if (_heading_like(t, exclaim=True) and not _LIST_MARKER.match(t)
+                    and not _NUMBERED.match(t)):
+                title_at = first
+                kinds[first] = "title"
+                body_from = 1
+                mains = 1
+                for i in content[1:6]:
+                    u = texts[i]
+                    names = _byline_names(u)
+                    if names:
+                        kinds[i] = "byline"
+                        meta["author"] = "、".join(dict.fromkeys(names))
+                        body_from = content.index(i) + 1
+                        break
+                    if _NAME_ALONE.match(u):
+                        kinds[i] = "byline"
+                        meta["author"] = u.replace(" ", "")
+                        body_from = content.index(i) + 1
+                        break
+                    if _heading_like(u) and not _NUMBERED.match(u):
+                        extra = u.startswith(_SUBTITLE_START) or bool(_DATELINE.match(u))
+                        if extra or mains < 2:
+                            mains += not extra
+                            kinds[i] = "subtitle"
+                            body_from = content.index(i) + 1
+                            continue
+                    break
+    if title_at is not None:
+        meta["title"] = texts[title_at]
+        subs = [texts[i] for i in content if kinds[i] == "subtitle"]
+        if subs:
+            meta["subtitle"] = subs[0]
+    if fm_title:
+        meta["title"] = fm_title
+
+    # Body blocks. Short one-sentence captions are looked for in newspaper reports only.
+    news = byline_at is not None and bool(_NEWS_BYLINE.match(texts[byline_at]))
+    previous = None
+    for i in content[body_from:]:
+        t = texts[i]
+        names = _byline_names(t) if len(t) <= 40 else None
+        if names and _CREDIT_BYLINE.match(t):
+            kinds[i] = "byline"
+            meta.setdefault("author", "、".join(dict.fromkeys(names)))
+        elif _PHOTO_CREDIT.search(t) and len(t) <= 120:
+            kinds[i] = "caption"
+        elif _CAPTION_WORDS.search(t) and len(t) <= 40 and "，" not in t:
+            kinds[i] = "caption"
+        elif _NUMBERED.match(t) and (
+                (len(t) <= 50 and not any(c in _FINAL for c in t))
+                or (len(t) <= 25 and t.count("。") == 1 and t.endswith("。")
+                    and not any(c in "，；：" for c in t))):
+            kinds[i] = "subheading"
+        elif _heading_like(t) and not _LIST_MARKER.match(t):
+            kinds[i] = "subheading"
+        elif (news and t.endswith("。") and 10 <= len(t) <= 40 and t.count("。") == 1
+              and not any(c in "，、；：“”《》,;:" for c in t)):
+            if _POLICY_VERB.match(t) or previous == "subheading":
+                kinds[i] = "subheading"
+            else:
+                kinds[i] = "caption"
+        elif not _ends_sentence(t) and (t[-1] in _CLAUSE_END or t[-1] in _CANNOT_END):
+            kinds[i] = "fragment"
+        previous = kinds[i]
+    return kinds, meta
+
+
+# --------------------------------------------------------------------------------------------
+# Cleaning one document
+# --------------------------------------------------------------------------------------------
 def clean_text(raw: str) -> CleanDocument:
     """Clean one document's raw text (see the module docstring)."""
-    text = raw
-    blocks, sentences = [], []
-    for m in re.finditer(r"[^\n]+(?:\n[^\n]+)*", text):
-        s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e <= s:
+    if not isinstance(raw, str):
+        raise TypeError(f"clean_text expects a str, not {type(raw).__name__}")
+    view = _footnote_view(raw)
+    fm_end, fm_title = _front_matter(view)
+    lines = []
+    for m in _CONTENT.finditer(view):
+        line = _normalise_line(raw, m.start(), m.end())
+        line.fixed = m.start() < fm_end
+        lines.append(line)
+
+    # Gaps between lines: newline count decides soft break or block break.
+    gaps = [view.count("\n", a.end, b.start) for a, b in zip(lines, lines[1:], strict=False)]
+    multi = sum(1 for g in gaps if g >= 2)
+    blank_style = multi > 0 and multi * 4 >= len(gaps) - multi
+
+    # Units: runs of lines joined by soft breaks.
+    units: list[list[int]] = []
+    for i, line in enumerate(lines):
+        if i == 0:
+            units.append([0])
             continue
-        block_id = len(blocks)
-        blocks.append({"block_id": block_id, "kind": "paragraph", "text": text[s:e], "start": s,
-                       "end": e})
-        for ss, se in _split_sentences(text, s, e):
-            sentences.append({"sent_id": len(sentences), "block_id": block_id, "start": ss,
-                              "end": se, "text": text[ss:se]})
-    return CleanDocument(
-        raw=raw, text=text,
-        blocks=pd.DataFrame(blocks, columns=BLOCK_COLUMNS),
-        sentences=pd.DataFrame(sentences, columns=SENTENCE_COLUMNS),
-        ledger=pd.DataFrame(columns=LEDGER_COLUMNS),
-    )
+        g = gaps[i - 1]
+        prev = lines[i - 1]
+        soft = g == 0 or (
+            blank_style and g == 1 and not prev.fixed and not line.fixed
+            and not prev.heading and not line.heading
+            and not raw[prev.end:line.start].startswith("  ")
+            and raw[line.start] not in "#>|!-*" and raw[prev.start] not in "#>|!")
+        if soft:
+            units[-1].append(i)
+        else:
+            units.append([i])
+
+    def unit_text(unit: list[int]) -> str:
+        out = lines[unit[0]].text
+        for j in unit[1:]:
+            out += _soft_separator(out, lines[j].text) + lines[j].text
+        return out
+
+    utexts = [unit_text(u) for u in units]
+    uchrome = [lines[u[0]].fixed or _is_chrome(t) for u, t in zip(units, utexts, strict=True)]
+    ujoinable = [not c or set(t) <= _JOINABLE_PUNCT for c, t in zip(uchrome, utexts,
+                                                                     strict=True)]
+
+    # Repairs: join units cut by a page or column break.
+    blocks: list[list[int]] = []  # unit indices
+    btexts: list[str] = []
+    repaired: set[int] = set()  # units joined to the previous one
+    for k, text in enumerate(utexts):
+        if blocks:
+            p = blocks[-1][-1]
+            ptext = btexts[-1]
+            if ptext == "↑" or (
+                    ujoinable[p] and ujoinable[k] and not _byline_names(ptext)
+                    and (_join_score(ptext, text) >= 2 or _header_continuation(ptext, text))):
+                blocks[-1].append(k)
+                btexts[-1] = ptext + _soft_separator(ptext, text) + text
+                repaired.add(k)
+                continue
+        blocks.append([k])
+        btexts.append(text)
+
+    # Assemble the text and the ledger in one pass over the lines.
+    pieces: list[str] = []
+    rows_op, rows_rs, rows_re, rows_ns, rows_new, rows_reason = [], [], [], [], [], []
+    new_pos = 0
+
+    def record(rs: int, re_: int, ns: int, new: str, op: str, reason: str) -> None:
+        rows_op.append(op)
+        rows_rs.append(rs)
+        rows_re.append(re_)
+        rows_ns.append(ns)
+        rows_new.append(new)
+        rows_reason.append(reason)
+
+    block_texts, block_starts, block_ends = [], [], []
+    prev_end = 0
+    for b_index, block in enumerate(blocks):
+        first_unit = True
+        for k in block:
+            for j_index, j in enumerate(units[k]):
+                line = lines[j]
+                gap_raw = raw[prev_end:line.start]
+                if b_index == 0 and first_unit and j_index == 0:
+                    sep, op, reason = "", "strip", "leading whitespace removed"
+                elif first_unit and j_index == 0:
+                    sep, op, reason = BLOCK_SEPARATOR, "break", "block separator normalised"
+                else:
+                    sep = _soft_separator(pieces[-1], line.text)
+                    if j_index == 0:
+                        op, reason = "join", "sentence cut by a page or column break rejoined"
+                    else:
+                        op, reason = "join", "line break inside a paragraph removed"
+                    if "[" in gap_raw and _FOOTNOTE_BREAK.search(gap_raw):
+                        op, reason = "remove", "footnote marker and its line breaks removed"
+                if first_unit and j_index == 0:
+                    if b_index:
+                        block_ends.append(new_pos)
+                    block_starts.append(new_pos + len(sep))
+                if gap_raw != sep:
+                    record(prev_end, line.start, new_pos, sep, op, reason)
+                pieces.append(sep)
+                new_pos += len(sep)
+                for rs, re_, rel, new, op2, reason2 in line.edits:
+                    record(rs, re_, new_pos + rel, new, op2, reason2)
+                pieces.append(line.text)
+                new_pos += len(line.text)
+                prev_end = line.end
+            first_unit = False
+    if blocks:
+        block_ends.append(new_pos)
+    if prev_end < len(raw):
+        record(prev_end, len(raw), new_pos, "", "strip", "trailing whitespace removed")
+    text = "".join(pieces)
+    block_texts = [text[s:e] for s, e in zip(block_starts, block_ends, strict=True)]
+
+    chrome = [_is_chrome(t) or all(uchrome[k] for k in block)
+              for block, t in zip(blocks, block_texts, strict=True)]
+    kinds, meta = _classify(block_texts, chrome, fm_title)
+
+    # Sentences.
+    s_block, s_start, s_end, s_text = [], [], [], []
+    for b_id, (bs, be) in enumerate(zip(block_starts, block_ends, strict=True)):
+        for m in _SENTENCE.finditer(text, bs, be):
+            ss, se = m.span()
+            while ss < se and text[ss] == " ":
+                ss += 1
+            while se > ss and text[se - 1] == " ":
+                se -= 1
+            if se > ss:
+                s_block.append(b_id)
+                s_start.append(ss)
+                s_end.append(se)
+                s_text.append(text[ss:se])
+
+    raw_texts = [raw[a:b] for a, b in zip(rows_rs, rows_re, strict=True)]
+    ledger = pd.DataFrame({
+        "op": rows_op, "raw_start": rows_rs, "raw_end": rows_re, "raw_text": raw_texts,
+        "new_start": rows_ns, "new_end": [a + len(t) for a, t in zip(rows_ns, rows_new,
+                                                                       strict=True)],
+        "new_text": rows_new, "reason": rows_reason}, columns=LEDGER_COLUMNS)
+    blocks_df = pd.DataFrame({
+        "block_id": range(len(blocks)), "kind": kinds, "text": block_texts,
+        "start": block_starts, "end": block_ends}, columns=BLOCK_COLUMNS)
+    sentences_df = pd.DataFrame({
+        "sent_id": range(len(s_text)), "block_id": s_block, "start": s_start, "end": s_end,
+        "text": s_text}, columns=SENTENCE_COLUMNS)
+    for df, cols in ((blocks_df, ("block_id", "start", "end")),
+                     (sentences_df, ("sent_id", "block_id", "start", "end")),
+                     (ledger, ("raw_start", "raw_end", "new_start", "new_end"))):
+        for c in cols:
+            df[c] = df[c].astype("int64")
+    meta["n_repairs"] = len(repaired)
+    return CleanDocument(raw=raw, text=text, blocks=blocks_df, sentences=sentences_df,
+                         ledger=ledger, metadata=meta)
 
 
+def map_to_raw(ledger: pd.DataFrame, positions: list[int]) -> list[int]:
+    """Map offsets in the cleaned text back to offsets in the raw text (via the ledger)."""
+    if not len(ledger):
+        return list(positions)
+    ledger = ledger.sort_values("new_start", kind="stable")
+    new_ends = ledger["new_end"].tolist()
+    shift = (ledger["raw_end"] - ledger["new_end"]).tolist()
+    new_starts = ledger["new_start"].tolist()
+    raw_starts = ledger["raw_start"].tolist()
+    out = []
+    for p in positions:
+        k = bisect_right(new_ends, p) - 1
+        if k + 1 < len(new_starts) and new_starts[k + 1] < p:
+            out.append(raw_starts[k + 1])  # inside a replaced span: its raw start
+        else:
+            out.append(p + (shift[k] if k >= 0 else 0))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Corpora
+# --------------------------------------------------------------------------------------------
 @dataclass
 class CleanCorpus:
     """A cleaned corpus: documents (cleaned `text`, raw in `raw_text`) and its tables.
@@ -111,10 +760,13 @@ class CleanCorpus:
         return dict(zip(self.documents["doc_id"], self.documents["text"], strict=True))
 
 
-def _with_doc_id(df: pd.DataFrame, doc_id: str) -> pd.DataFrame:
-    df = df.copy()
-    df.insert(0, "doc_id", doc_id)
-    return df
+def _concat(frames: list[pd.DataFrame], doc_ids: list[str], columns: list[str]) -> pd.DataFrame:
+    keep = [(d, f) for d, f in zip(doc_ids, frames, strict=True) if len(f)]
+    if not keep:
+        return pd.DataFrame(columns=["doc_id", *columns])
+    out = pd.concat([f for _, f in keep], ignore_index=True)
+    out.insert(0, "doc_id", [d for d, f in keep for _ in range(len(f))])
+    return out
 
 
 def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = None,
@@ -129,32 +781,29 @@ def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = Non
     documents["raw_text"] = docs["text"]
     documents["text"] = [c.text for c in cleaned]
     documents["n_chars"] = [len(c.text) for c in cleaned]
-    blocks, sentences, ledgers = [], [], []
-    for doc_id, c in zip(docs["doc_id"], cleaned, strict=True):
-        blocks.append(_with_doc_id(c.blocks, doc_id))
-        kinds = c.blocks.set_index("block_id")["kind"]
-        sents = _with_doc_id(c.sentences, doc_id)
-        sents["kind"] = sents["block_id"].map(kinds)
-        sentences.append(sents)
-        ledgers.append(_with_doc_id(c.ledger, doc_id))
-        for key, value in c.metadata.items():
-            if key in documents.columns:
-                mask = (documents["doc_id"] == doc_id) & (documents[key].fillna("") == "")
-                documents.loc[mask, key] = value
-
-    def concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-        frames = [f for f in frames if len(f)]
-        if not frames:
-            return pd.DataFrame(columns=["doc_id", *columns])
-        return pd.concat(frames, ignore_index=True)
-
-    return CleanCorpus(
-        documents=documents,
-        blocks=concat(blocks, BLOCK_COLUMNS),
-        sentences=concat(sentences, [*SENTENCE_COLUMNS, "kind"]),
-        ledger=concat(ledgers, LEDGER_COLUMNS),
-        skipped=corpus.skipped,
-    )
+    doc_ids = [str(d) for d in docs["doc_id"]]
+    for key in COPIED_METADATA:
+        if key not in documents.columns:
+            continue
+        values = [c.metadata.get(key) for c in cleaned]
+        current = documents[key]
+        empty = current.isna() | (current.astype("string").str.strip() == "")
+        fill = pd.Series(values, index=documents.index)
+        mask = empty & fill.notna()
+        if mask.any():
+            documents[key] = documents[key].astype(object)
+            documents.loc[mask, key] = fill[mask]
+    blocks = _concat([c.blocks for c in cleaned], doc_ids, BLOCK_COLUMNS)
+    sentence_frames = []
+    for c in cleaned:
+        sents = c.sentences
+        if len(sents):
+            sents = sents.assign(kind=c.blocks["kind"].to_numpy()[sents["block_id"].to_numpy()])
+        sentence_frames.append(sents)
+    sentences = _concat(sentence_frames, doc_ids, [*SENTENCE_COLUMNS, "kind"])
+    ledger = _concat([c.ledger for c in cleaned], doc_ids, LEDGER_COLUMNS)
+    return CleanCorpus(documents=documents, blocks=blocks, sentences=sentences, ledger=ledger,
+                       skipped=corpus.skipped)
 
 
 def as_clean_corpus(obj: str | Corpus | CleanCorpus, **options: Any) -> CleanCorpus:
