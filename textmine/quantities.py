@@ -89,7 +89,7 @@ _PARTS = re.compile(
     rf"(?P<suf>{_SUFFIX})?$"
 )
 _ORDINAL = re.compile(
-    rf"^第(?P<n>{_NUM})(?P<u>.*)$|^(?P<n2>{_CN})(?P<u2>届|大)(?:(?P<n3>{_CN})中全会)?$")
+    rf"^第(?P<n>{_NUM})(?P<u>.*)$|^(?P<n2>{_CN})(?P<u2>届|大|次)(?:(?P<n3>{_CN})中全会|(?:全体)?会议)?$")
 _FRACTION = re.compile(rf"^(?P<d>{_NUM})分之(?P<n>{_NUM})$")
 _FAN = re.compile(r"^翻了?(?P<n>[一两二三四五])番(?P<more>多)?$")
 _DATE_YEAR = re.compile(r"^(?P<y>[12１２][0-9０-９]{3}|[一二][〇○零一二三四五六七八九０-９]{3})年")
@@ -256,9 +256,11 @@ def _row(value: float | None, value_max: float | None, unit: str, kind: str,
 
 
 def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
-    before = text[max(0, start - 4):start]
+    before = text[max(0, start - 5):start]
     if before.endswith(("上", "数")) and surface[:1] in "百千万":
         return "more_than"  # 上百万, 数千
+    if before[-1:] in ("有", "为", "达", "计") and not before.endswith(("约为", "达到")):
+        before = before[:-1]  # 约有六百个, 超过为 …
     for qualifier, words in _PREFIX_QUALIFIERS:
         for word in words:
             if before.endswith(word):

@@ -114,7 +114,7 @@ _MULT = r"(?:[十百千万亿拾佰仟萬億](?![瓦米克卡伏焦分]))"
 _NUM = rf"(?:{_ARABIC}|{_CN}|[几数](?=[十百千万亿])){_APPROX}?(?:{_MULT}+{_APPROX}?)?"
 _RANGE_SEP = r"(?:至|到|~|～|—{1,2}|－|-|–|或)"
 _UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=True))
-_SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙])"
+_SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙乱政])"
            r"|(?<=[倍年])多)")
 _SUFFIX_RE = re.compile(_SUFFIX + "$")
 _SP = "[ \u00a0]?"  # news items write "18 个", "9 月 6 日"
@@ -137,12 +137,13 @@ _GRAMMAR = re.compile(
   | (?P<pct>百分之{_NUM}(?:{_RANGE_SEP}(?:百分之)?{_NUM})?{_SUFFIX}?)
   | (?P<frac>{_NUM}分之{_NUM})
   | (?P<fan>翻(?:了)?[一两二三四五]番(?:多)?)
-  | (?P<ord>第{_NUM}(?:个(?:[一二三四五六七八九十]+年(?:计划|规划))?
+  | (?P<ord>第{_NUM}(?:个(?:五年(?:计划|规划)?)?
               |次|届|批|位|名|轮|期|季度|阶段|部分|条|款|章|节|项|年)
         | (?:[一二]?十[一二三四五六七八九]?|[一二三四五六七八九])届(?:[一二三四五六七八九]中全会)?
         | (?<=党的)[一二]?十?[一二三四五六七八九十]大
         | (?<![一二三四五六七八九十])[一二]?十[一二三四五六七八九]大
-        | (?<![一二三四五六七八九十])二十大)
+        | (?<![一二三四五六七八九十])二十大
+        | (?<=[届大会])[一二三四五六七八九十]{{1,3}}次(?:全体)?会议)
   | (?P<qty>{_NUM}(?:{_SP}(?:[%％‰]|{_UNIT}))?
         (?:{_RANGE_SEP}{_NUM}(?:{_SP}(?:[%％‰]|{_UNIT}))?)?{_SUFFIX}?))
     """,
@@ -197,9 +198,10 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     vague = number[:1] in ("几", "数")  # 几万项, 数千人: "several"
     if vague:
         number = number[1:]
-    if not number or not vague and number[0] in "百千万亿佰仟萬億" and not (
-            number[:2] in ("百万", "千万", "百亿", "千亿") and prev in "上近数约逾超"):
-        return -1  # 万人下乡, 千村, 百姓, 亿元楼宇 (but 上百万, 近千万)
+    if number[:1] in "百千万" and prev in "上近数约逾超" and prev:
+        vague = True  # 上百万, 近千万, 近百个
+    if not number or not vague and number[0] in "百千万亿佰仟萬億":
+        return -1  # 万人下乡, 千村, 百姓, 亿元楼宇
     digits_only = number.rstrip("余多几来")
     if len(digits_only) == 2 and all(c in _CN_DIGIT for c in digits_only) and (
             _CN_DIGIT.find(digits_only[1]) != _CN_DIGIT.find(digits_only[0]) + 1):
@@ -214,8 +216,9 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
         unit = unit[1:]
     if number in ("一", "壹") or number == "两" and unit in _WEAK_CN_UNITS:
         return -1  # 一个, 一批 (indefinite), 两岸, 两级
-    if len(number) == 1 and (unit in _WEAK_CN_UNITS or UNIT_KINDS.get(unit) == "count" and
-                             unit not in _STRONG_CN_COUNT_UNITS):
+    generic = unit in _WEAK_CN_UNITS or (UNIT_KINDS.get(unit) == "count"
+                                         and unit not in _STRONG_CN_COUNT_UNITS)
+    if len(number) == 1 and not vague and generic:
         return -1  # 三级, 五道, 两个方面, 三篇文章: a single numeral with a generic classifier
     if _FORMULATION_LIKE.match(text, start) and len(number) == 1:
         return -1
