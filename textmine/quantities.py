@@ -57,6 +57,7 @@ from textmine.spans import (
     _CN,
     _MULT,
     _NUM,
+    _PER,
     _RANGE_SEP,
     _SUFFIX,
     _UNIT,
@@ -84,8 +85,8 @@ _BIG_MULT = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_00
 _NUMBER_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|.")
 
 _PARTS = re.compile(
-    rf"^(?P<pre>百分之|第)?(?P<n1>{_NUM})(?P<u1>[%％‰]|{_UNIT}|分之)?"
-    rf"(?:(?P<sep>{_RANGE_SEP})(?:百分之)?(?P<n2>{_NUM})(?P<u2>[%％‰]|{_UNIT})?)?"
+    rf"^(?P<pre>百分之|第)?(?P<n1>{_NUM})(?P<u1>[%％‰]|(?:{_UNIT}){_PER}?|分之)?"
+    rf"(?:(?P<sep>{_RANGE_SEP})(?:百分之)?(?P<n2>{_NUM})(?P<u2>[%％‰]|(?:{_UNIT}){_PER}?)?)?"
     rf"(?P<suf>{_SUFFIX})?$"
 )
 _ORDINAL = re.compile(
@@ -180,7 +181,7 @@ def _number_range(numeral: str) -> tuple[float | None, float | None]:
 def _kind_of_unit(unit: str) -> str:
     if not unit:
         return "count"
-    return UNIT_KINDS.get(unit, "other")
+    return UNIT_KINDS.get(re.split("[/／]", unit)[0], "other")
 
 
 def _unit_name(unit: str) -> str:
@@ -274,7 +275,7 @@ def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
         clause = text[max(0, start - 12):start]
         m = _AVERAGE.search(clause)
         if m and "人均" not in clause[-6:] and not (
-                m.group(1) == "平均" and re.search("增加|增长|提高|下降|减少", m.group(2))):
+                m.group(1) == "平均" and re.search("(?:增加|增长|提高|下降|减少)了?$", m.group(2))):
             return "average"
     return ""
 
@@ -333,6 +334,9 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
                     parsed["value"]) and parsed["kind"] in ("percent", "percentage_point"):
                 parsed["value"] = -parsed["value"]
                 start -= 1
+            if qual == "exact" and rows and rows[-1]["qualifier"] == "average" and (
+                    text[rows[-1]["end"]:start] in ("、", "和", "及")):
+                qual = "average"  # 平均标准分别提高至778元/月、6818元/年
             abs_span = Span(start, end, span.kind, text[start:end])
             rows.append({
                 "doc_id": doc_id, "sent_id": sent_id, "start": start, "end": end,

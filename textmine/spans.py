@@ -117,6 +117,7 @@ _UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=Tru
 _SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙乱政])"
            r"|(?<=[倍年])多)")
 _SUFFIX_RE = re.compile(_SUFFIX + "$")
+_PER = r"(?:[/／](?:月|年|日|天|人|户|亩|吨|斤|公斤|千克|平方米|小时|次|辆|张|座|件|头|只|个))"
 _SP = "[ \u00a0]?"  # news items write "18 个", "9 月 6 日"
 _YEAR_DIGITS = rf"(?:[12１２][{_D}]{{3}}|[一二][〇○零一二三四五六七八九０-９]{{3}})"
 
@@ -144,8 +145,8 @@ _GRAMMAR = re.compile(
         | (?<![一二三四五六七八九十])[一二]?十[一二三四五六七八九]大
         | (?<![一二三四五六七八九十])二十大
         | (?<=[届大会])[一二三四五六七八九十]{{1,3}}次(?:全体)?会议)
-  | (?P<qty>{_NUM}(?:{_SP}(?:[%％‰]|{_UNIT}))?
-        (?:{_RANGE_SEP}{_NUM}(?:{_SP}(?:[%％‰]|{_UNIT}))?)?{_SUFFIX}?))
+  | (?P<qty>{_NUM}(?:{_SP}(?:[%％‰]|(?:{_UNIT}){_PER}?))?
+        (?:{_RANGE_SEP}{_NUM}(?:{_SP}(?:[%％‰]|(?:{_UNIT}){_PER}?))?)?{_SUFFIX}?))
     """,
     re.VERBOSE,
 )
@@ -160,6 +161,7 @@ _FORMULATION_LIKE = re.compile(
 )
 _YEAR_CHARS = set("〇○零一二三四五六七八九０１２３４５６７８９0123456789")
 _UNIT_RE = re.compile(rf"(?:{_UNIT})$")
+_PER_RE = re.compile(_PER + "$")
 _COHORT = re.compile(r"(?:19|20)[0-9]{2}[级届]$")
 
 
@@ -179,7 +181,8 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     digits = sum(c.isdigit() for c in surface)
     if digits >= 7 and not re.search(r"[.．,万亿%％元]", surface):
         return -1  # phone, ID, account numbers
-    has_unit = bool(_UNIT_RE.search(_SUFFIX_RE.sub("", surface))) or surface[-1] in "%％‰"
+    bare = _PER_RE.sub("", _SUFFIX_RE.sub("", surface))
+    has_unit = bool(_UNIT_RE.search(bare)) or surface[-1] in "%％‰"
     arabic = any(c in "0123456789０１２３４５６７８９" for c in surface)
     if not arabic:
         return _accept_chinese(text, start, end, surface, has_unit)
@@ -211,7 +214,7 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     if prev and (prev in "第单统唯万一之某初周每其逐同若这那哪" or prev.isalpha() and
                  _is_han(prev) and prev in "专合划整归均齐纯独"):
         return -1
-    unit = _SUFFIX_RE.sub("", rest)
+    unit = _PER_RE.sub("", _SUFFIX_RE.sub("", rest))
     if unit.startswith(("余", "多", "几")):
         unit = unit[1:]
     if number in ("一", "壹") or number == "两" and unit in _WEAK_CN_UNITS:
