@@ -544,8 +544,20 @@ def to_simplified_text(text: str) -> str:
     return _t2s().convert(text)
 
 
+@lru_cache(maxsize=1)
+def _traditional_chars() -> re.Pattern[str]:
+    """The characters that OpenCC t2s changes on their own: a quick test before converting."""
+    chars = [chr(c) for start, end in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+             for c in range(start, end + 1)]
+    converted = _t2s().convert("\n".join(chars)).split("\n")
+    changed = [a for a, b in zip(chars, converted, strict=True) if a != b]
+    return re.compile("[" + "".join(changed) + "]")
+
+
 def traditional_share(text: str) -> float:
     """Share of the Chinese characters of `text` that OpenCC t2s changes (0 for simplified)."""
+    if not _traditional_chars().search(text):
+        return 0.0
     converted = to_simplified_text(text)
     if converted == text:
         return 0.0
