@@ -185,7 +185,8 @@ def _kind_of_unit(unit: str) -> str:
 
 
 def _unit_name(unit: str) -> str:
-    return {"％": "%", "个百分点": "百分点"}.get(unit, unit)
+    return {"％": "%", "个百分点": "百分点", "个小时": "小时", "个工作日": "工作日",
+            "个星期": "星期", "个部门": "部门"}.get(unit, unit)
 
 
 def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] | None:

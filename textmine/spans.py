@@ -165,8 +165,22 @@ _PER_RE = re.compile(_PER + "$")
 _COHORT = re.compile(r"(?:19|20)[0-9]{2}[级届]$")
 
 
+#: A unit followed by one of these characters is the start of a word (台湾, 方面, 元素 …).
+_UNIT_BLOCKED_BY = {
+    "台": "湾州阶风", "方": "面式案向法针位", "元": "素旦首化", "度": "假过", "周": "边围",
+    "克": "服隆", "升": "级学温高", "米": "饭", "头": "部", "条": "件例", "次": "数序",
+    "家": "庭长属乡", "名": "单义称", "种": "子", "期": "间待望限", "场": "所地景", "级": "别",
+    "个": "体性案", "道": "路理", "处": "理置罚", "里": "程面"}
+
+
 def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     """Return the end of the accepted figure (maybe shortened), or -1 to reject it."""
+    nxt = text[end] if end < len(text) else " "
+    last = surface[-1]
+    if last in _UNIT_BLOCKED_BY and nxt in _UNIT_BLOCKED_BY[last]:
+        if not re.search("[万亿]$", surface[:-1]):
+            return -1
+        end, surface = end - 1, surface[:-1]  # 两千三百万台湾同胞 → 两千三百万
     surface = surface.replace(" ", "").replace("\u00a0", "")
     if _COHORT.match(surface):
         return -1  # 2024级本科生, 2020届: a cohort label
