@@ -11,6 +11,7 @@ still run.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import re
 import sys
@@ -172,23 +173,63 @@ def write_report(results: Sequence[NotebookResult], out: str | Path, *,
     out = Path(out)
     from textmine.cache import atomic_write_bytes
 
-    atomic_write_bytes(out, _inline_images(body, out.parent).encode("utf-8"))
+    body = _inline_images(body, out.parent)
+    body = body.replace("</head>", _cjk_font_css(body) + "</head>", 1)
+    atomic_write_bytes(out, body.encode("utf-8"))
     return out
 
 
-def _stage_tables(clean: Any, config: Any) -> dict[str, Callable[[], pd.DataFrame]]:
+def _cjk_font_css(html: str) -> str:
+    """A `<style>` embedding the CJK font, cut down to the characters the page uses, as the
+    last fallback of every font stack: Chinese renders even where no CJK font is installed."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from textmine.plots import cjk_font_path
+
+    characters = {ord(c) for c in html if ord(c) > 0x7F} | set(range(0x20, 0x7F))
+    font = TTFont(str(cjk_font_path()), recalcTimestamp=False)
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(characters))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.flavor = "woff"
+    font.save(buffer)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    # first in every stack, but only for CJK code points (unicode-range): Latin text keeps the
+    # page's fonts, and no installed font without Chinese glyphs can claim the characters
+    sans = "'textmine-cjk', system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
+    mono = "'textmine-cjk', menlo, consolas, 'DejaVu Sans Mono', monospace"
+    ranges = "U+2E80-303F, U+3040-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF, U+20000-2FFFF"
+    return ("<style>\n@font-face { font-family: 'textmine-cjk'; "
+            f"src: url(data:font/woff;base64,{data}) format('woff'); "
+            f"unicode-range: {ranges}; }}\n"
+            f":root {{ --jp-ui-font-family: {sans}; --jp-content-font-family: {sans}; "
+            f"--jp-code-font-family: {mono}; --jp-code-font-family-default: {mono}; }}\n"
+            f"body, body * {{ font-family: {sans} !important; }}\n"
+            f"body pre, body pre *, body code, body code *, body .highlight * "
+            f"{{ font-family: {mono} !important; }}\n</style>\n")
+
+
+def _stage_tables(clean: Any, config: Any, corpus: str | Path | None
+                  ) -> dict[str, Callable[[], pd.DataFrame]]:
     """The tables of the stages after cleaning, computed on demand."""
     import textmine as tm
 
+    cfg = config or tm.load_config()
     return {
-        "tokens": lambda: tm.tokenize(clean, config=config),
+        "tokens": lambda: tm.tokenize(clean, corpus_tokenizer(corpus or ".", cfg),
+                                      cache_dir=cfg.cache_dir, use_cache=cfg.use_cache),
         "quantities": lambda: tm.extract_quantities(clean),
         "formulations": lambda: tm.extract_formulations(clean),
     }
 
 
 def write_tables(clean: Any, out: str | Path, *, config: Any = None,
-                 quiet: bool = False) -> list[Path]:
+                 corpus: str | Path | None = None, quiet: bool = False) -> list[Path]:
     """Write the corpus tables (documents, blocks, sentences, ledger and the stage tables that
     this installation has) as Parquet and CSV; return the paths written."""
     from textmine.tables import write_table
@@ -199,7 +240,7 @@ def write_tables(clean: Any, out: str | Path, *, config: Any = None,
         "sentences": lambda: clean.sentences, "ledger": lambda: clean.ledger}
     if clean.skipped is not None:
         tables["skipped"] = lambda: clean.skipped
-    tables.update(_stage_tables(clean, config))
+    tables.update(_stage_tables(clean, config, corpus))
     written = []
     for name, compute in tables.items():
         try:
@@ -234,7 +275,7 @@ def run_main_job(corpus: str | Path = "corpus", *, config: str | Path | None = N
         raise SystemExit(f"textmine: no document could be read from {corpus}")
     clean = clean_corpus(loaded, n_jobs=jobs, quiet=quiet)
     previous = provenance.start_run(figures, corpus, config)
-    tables = write_tables(clean, Path(build) / "tables", config=cfg, quiet=quiet)
+    tables = write_tables(clean, Path(build) / "tables", config=cfg, corpus=corpus, quiet=quiet)
     provenance.record_tables(figures, tables, corpus=corpus)
     if not quiet:
         print(f"{len(clean.documents)} documents; {len(tables)} table files in "

@@ -325,11 +325,11 @@ class FigureSaver:
         self.parameters = dict(parameters or {})
         self.show = show
 
-    def __call__(self, fig: Figure, name: str) -> list[Path]:
-        paths = save_figure(fig, name, outdir=self.outdir, notebook=self.notebook,
-                            parameters=self.parameters)
+    def __call__(self, fig: Figure, name: str) -> None:
+        """Save `fig` as `name` (see `save_figure`), then show it inline (or close it)."""
+        save_figure(fig, name, outdir=self.outdir, notebook=self.notebook,
+                    parameters=self.parameters)
         if self.show:
             plt.show()
         else:
             plt.close(fig)
-        return paths
