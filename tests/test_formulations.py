@@ -53,7 +53,7 @@ def test_columns_and_offsets(sample_table: pd.DataFrame) -> None:
 def test_numbered_with_members(sample_table: pd.DataFrame, surface: str, number: int,
                                members: tuple[str, ...]) -> None:
     r = row(sample_table, surface)
-    assert (r.kind, r.number, r.members) == ("numbered", number, members)
+    assert (r.kind, r.number, tuple(r.members)) == ("numbered", number, members)
 
 
 @pytest.mark.parametrize("surface, kind", [

@@ -130,6 +130,64 @@ def cmd_quantities(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["csv", "jsonl", "parquet"], default=None,
+                   help="output format (default: from --out's extension, else csv)")
+    p.add_argument("--out", default=None, metavar="FILE", help="output file (default: stdout)")
+
+
+def _load_paths_or_stdin(args: argparse.Namespace):
+    if args.paths == ["-"]:
+        from textmine.clean import clean_corpus
+        from textmine.corpus import Corpus
+
+        corpus = Corpus.from_texts({"stdin": sys.stdin.read()})
+        return clean_corpus(corpus, n_jobs=args.jobs, scheduler=args.scheduler)
+    return _load(args, args.paths)[1]
+
+
+def cmd_formulations(args: argparse.Namespace) -> int:
+    """Write the formulations table (textmine.formulations) of the files, folders or stdin."""
+    from textmine.formulations import extract_formulations
+    from textmine.tables import format_for, write_table
+
+    table = extract_formulations(_load_paths_or_stdin(args), include_quotes=args.include_quotes)
+    fmt = args.format or (format_for(args.out) if args.out and args.out != "-" else "csv")
+    if fmt == "csv":  # CSV has no lists: members joined with 、
+        table = table.assign(members=table["members"].map("、".join))
+    write_table(table, args.out, fmt)
+    return 0
+
+
+def cmd_emergence(args: argparse.Namespace) -> int:
+    """Write the emergence table (textmine.emergence): terms by the first group having them."""
+    from textmine.emergence import emergence
+    from textmine.tables import write_table
+
+    clean = _load_paths_or_stdin(args)
+    if args.by not in clean.documents and args.by != "year":
+        raise SystemExit(f"textmine: no metadata column {args.by!r}; columns: "
+                         f"{', '.join(map(str, clean.documents.columns))}")
+    table = emergence(clean, by=args.by, groups=clean.documents, min_groups=args.min_groups,
+                      include_first_group=args.include_first_group, max_ngram=args.max_ngram)
+    write_table(table, args.out, args.format)
+    return 0
+
+
+def cmd_kwic(args: argparse.Namespace) -> int:
+    """Write the concordance (textmine.concordance) of PATTERN in the files, folders or stdin."""
+    from textmine.concordance import kwic
+    from textmine.tables import write_table
+
+    try:
+        table = kwic(_load_paths_or_stdin(args), args.pattern, regex=args.regex,
+                     window=args.window, unit=args.unit, cut_at_sentence=args.cut_at_sentence)
+    except ValueError as err:
+        raise SystemExit(f"textmine: {err}") from None
+    write_table(table, args.out, args.format)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The main job: tables, every notebook executed headless, figures, the HTML report."""
     from textmine.notebooks import run_main_job
@@ -221,6 +279,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="FILE", help="output file (default: stdout)")
     _add_common(p)
     p.set_defaults(func=cmd_quantities)
+    p = sub.add_parser("formulations", help="policy formulations: numbered, coinages, slogans",
+                       description="Find the formulations (提法) of the files, folders or "
+                       "standard input (-): numbered ones (四个一批), quoted coinages "
+                       "(“红色楼委会”) and slogan lists (“万人下乡、千村提升”), "
+                       "with their members; one row an occurrence. "
+                       "In CSV the members are joined with 、.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders, or - for standard input (default: corpus)")
+    p.add_argument("--include-quotes", action="store_true",
+                   help="also list quotations that are not formulations (kind quote)")
+    _table_options(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_formulations)
+
+    p = sub.add_parser("emergence", help="terms and formulations by the group first using them",
+                       description="For each group (a metadata column; a year in the file name "
+                       "when there is no metadata.csv), the terms and formulations that appear "
+                       "there first in the corpus and recur later.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders, or - for standard input (default: corpus)")
+    p.add_argument("--by", default="year", metavar="COLUMN", help="group column (default: year)")
+    p.add_argument("--min-groups", type=int, default=2, metavar="N",
+                   help="keep terms found in at least N groups (default 2: they recur)")
+    p.add_argument("--max-ngram", type=int, default=1, metavar="N",
+                   help="also date runs of up to N content words (新+常态; default 1)")
+    p.add_argument("--include-first-group", action="store_true",
+                   help="also list terms of the earliest group")
+    _table_options(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_emergence)
+
+    p = sub.add_parser("kwic", help="a term, phrase or regex in context (concordance)",
+                       description="Every match of PATTERN with its left and right context, "
+                       "its document, sentence and offsets in the cleaned text.")
+    p.add_argument("pattern", metavar="PATTERN", help="a phrase (or a regex with --regex)")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or folders, or - for standard input (default: corpus)")
+    p.add_argument("--regex", action="store_true", help="PATTERN is a regular expression")
+    p.add_argument("--window", type=int, default=20, metavar="N",
+                   help="context on each side (default 20)")
+    p.add_argument("--unit", choices=["char", "token"], default="char",
+                   help="count the context in characters or tokens (default char)")
+    p.add_argument("--cut-at-sentence", action="store_true",
+                   help="stop the context at the sentence's edges")
+    _table_options(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_kwic)
     return parser
 
 

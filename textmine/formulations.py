@@ -424,7 +424,7 @@ def extract_formulations(corpus_or_text: Any, include_quotes: bool = False, *,
 
     Columns: doc_id, sent_id, start, end (offsets into the cleaned text), surface, kind
     (numbered | coinage | slogan, and quote with `include_quotes`), number (Int64), members
-    (tuple of str, empty when not listed) and sentence.
+    (list of str, empty when the text does not list them) and sentence.
     """
     from textmine.clean import as_clean_corpus
 
@@ -436,7 +436,7 @@ def extract_formulations(corpus_or_text: Any, include_quotes: bool = False, *,
             rows.append({"doc_id": sent.doc_id, "sent_id": sent.sent_id,
                          "start": sent.start + f.start, "end": sent.start + f.end,
                          "surface": f.surface, "kind": f.kind, "number": f.number,
-                         "members": f.members, "sentence": sent.text})
+                         "members": list(f.members), "sentence": sent.text})
     table = pd.DataFrame(rows, columns=FORMULATION_COLUMNS)
     # A quotation used as a formulation elsewhere in the same document is one there too.
     named = table[table["kind"] != "quote"].drop_duplicates(["doc_id", "surface"])
