@@ -178,9 +178,9 @@ def _number_range(numeral: str) -> tuple[float | None, float | None]:
     return chinese_to_number(numeral), None
 
 
-def _kind_of_unit(unit: str) -> str:
+def _kind_of_unit(unit: str, number: str = "") -> str:
     if not unit:
-        return "count"
+        return "other" if "." in number and not re.search("[万亿]", number) else "count"
     return UNIT_KINDS.get(re.split("[/／]", unit)[0], "other")
 
 
@@ -198,6 +198,8 @@ def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] 
         value = 2.0 ** (_CN_DIGITS[m.group("n")])
         return _row(value, None, "倍", "multiple", "more_than" if m.group("more") else "exact")
     if span_kind == "date":
+        if re.fullmatch("[一二][〇○零一二三四五六七八九]{3}", surface):  # 一九八○比一九七五年
+            return _row(chinese_to_number(surface), None, "年", "year", "exact")
         year = _DATE_YEAR.match(surface)
         if year is None:
             return _row(math.nan, None, "", "date", "exact")
@@ -235,7 +237,7 @@ def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] 
         if n2:
             value_max = chinese_to_number(n2)
         unit = _unit_name(u2 or u1 or "")
-        kind = _kind_of_unit(u2 or u1 or "")
+        kind = _kind_of_unit(u2 or u1 or "", n1.translate(_FULLWIDTH))
         if n2 and u1 and u2 and u1 != u2:  # 3月至5年: not one range; keep the first figure
             value_max = None
     if value is None:

@@ -58,7 +58,8 @@ def _units(kind: str, names: str) -> None:
         UNIT_KINDS[name] = kind
 
 
-_units("money", "元 美元 欧元 日元 港元 港币 英镑 卢布 元人民币 块钱 澳元 韩元 法郎 马克 银元")
+_units("money", "元 美元 欧元 日元 港元 港币 英镑 卢布 新卢布 元人民币 块钱 澳元 韩元 法郎 马克 "
+       "银元")
 _units("weight", "吨 千克 公斤 斤 克 毫克 担 市斤 吨标准煤 吨标煤 克拉")
 _units("area", "亩 公顷 平方米 平方公里 平方千米 平米 平方英里 市亩")
 _units("length", "公里 千米 米 厘米 毫米 英里 海里 延米 华里 里")
@@ -134,6 +135,7 @@ _GRAMMAR = re.compile(
       | (?:[{_D}]{{1,2}}|[一二]?十?[一二三四五六七八九十])世纪
             (?:(?:[{_D}]{{2}}|[一二三四五六七八九]?十)年代(?:[初中末]期?)?)?
       | (?:[{_D}]{{2}}|[二三四五六七八九]十)年代(?:[初中末]期?)?
+      | (?<![{_D}{_CN_DIGIT}])[一二][〇○零一二三四五六七八九]{{3}}(?=比|到|至|、)
     )
   | (?P<pct>百分之{_NUM}(?:{_RANGE_SEP}(?:百分之)?{_NUM})?{_SUFFIX}?)
   | (?P<frac>{_NUM}分之{_NUM})
@@ -162,6 +164,8 @@ _FORMULATION_LIKE = re.compile(
 _YEAR_CHARS = set("〇○零一二三四五六七八九０１２３４５６７８９0123456789")
 _UNIT_RE = re.compile(rf"(?:{_UNIT})$")
 _PER_RE = re.compile(_PER + "$")
+_RATIO = re.compile(r"(?:倍差|系数|指数|比值|比例)(?:从|由|为|是|达到?|降至|缩小至|扩大至)?$"
+                    r"|(?:倍差|系数|指数|比值|比例)[^，；。]{0,10}(?:至|到)$")
 _COHORT = re.compile(r"(?:19|20)[0-9]{2}[级届]$")
 
 
@@ -201,6 +205,9 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     if not arabic:
         return _accept_chinese(text, start, end, surface, has_unit)
     if not has_unit and not re.search(r"[万亿]", surface):
+        if re.fullmatch(r"[0-9０-９]+[.．][0-9０-９]+", surface) and _RATIO.search(
+                text, max(0, start - 14), start):
+            return end  # 收入倍差从2.42缩小至2.12: a ratio, kind "other"
         return -1
     return end
 
@@ -231,7 +238,7 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     unit = _PER_RE.sub("", _SUFFIX_RE.sub("", rest))
     if unit.startswith(("余", "多", "几")):
         unit = unit[1:]
-    if number in ("一", "壹") or number == "两" and unit in _WEAK_CN_UNITS:
+    if number in ("一", "壹") and unit != "倍" or number == "两" and unit in _WEAK_CN_UNITS:
         return -1  # 一个, 一批 (indefinite), 两岸, 两级
     generic = unit in _WEAK_CN_UNITS or (UNIT_KINDS.get(unit) == "count"
                                          and unit not in _STRONG_CN_COUNT_UNITS)
