@@ -104,3 +104,14 @@ def test_national_reports_across_documents() -> None:
     assert "2014" not in per_doc and "2015" not in per_doc
     assert per_doc["2016"] == texts["2016"].count("供给侧结构性改革")
     assert per_doc["2017"] == texts["2017"].count("供给侧结构性改革")
+
+
+def test_command_line(capsys) -> None:
+    from textmine.cli import main
+
+    assert main(["kwic", "万人下乡", str(SAMPLE), "--window", "5", "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ",".join(KWIC_COLUMNS) and len(lines) == 3
+    assert lines[1].endswith(",济南实施“,万人下乡,、千村提升")
+    with pytest.raises(SystemExit, match="invalid regular expression"):
+        main(["kwic", "([", str(SAMPLE), "--regex", "-q"])

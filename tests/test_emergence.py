@@ -88,3 +88,18 @@ def test_national_formulations_are_kind_formulation(national) -> None:
     for term in ("一带一路", "三去一降一补", "六稳", "八项规定", "两个维护"):
         assert kinds[term] == "formulation"
     assert table["first_group"].astype(int).is_monotonic_increasing
+
+
+def test_command_line(capsys) -> None:
+    if not NATIONAL.is_dir():
+        pytest.skip("../shared/corpora not available")
+    from textmine.cli import main
+
+    files = [str(NATIONAL / f"{year}.txt") for year in (2014, 2015, 2016, 2017)]
+    assert main(["emergence", *files, "--by", "year", "-q"]) == 0
+    table = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert list(table.columns) == EMERGENCE_COLUMNS
+    row = table.set_index("term").loc["供给侧结构性改革"]
+    assert (row["first_group"], row["n_groups"]) == (2016, 2)
+    with pytest.raises(SystemExit, match="no metadata column"):
+        main(["emergence", *files, "--by", "province", "-q"])

@@ -150,3 +150,17 @@ def test_precision_and_recall_on_hand_annotations() -> None:
     print(scores)
     assert scores["recall"] >= 0.9, scores
     assert scores["precision"] >= 0.85, scores
+
+
+def test_command_line(capsys, tmp_path: Path) -> None:
+    from textmine.cli import main
+
+    assert main(["formulations", str(SAMPLE), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ",".join(FORMULATION_COLUMNS)
+    assert ",五个村居,numbered,5,活力、富裕、和美、数字、清廉," in out
+    target = tmp_path / "f.jsonl"
+    assert main(["formulations", str(SAMPLE), "-q", "--include-quotes", "--out", str(target)]) == 0
+    table = pd.read_json(target, lines=True)
+    assert "拦路虎" in set(table.loc[table["kind"] == "quote", "surface"])
+    assert ["活力", "富裕", "和美", "数字", "清廉"] in list(table["members"])
