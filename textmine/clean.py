@@ -32,6 +32,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from textmine.config import DEFAULT_ANALYSIS_KINDS
@@ -76,7 +77,9 @@ _FULLWIDTH = str.maketrans(
 _TO_FULL_PUNCT = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 
 # One pass over a line finds everything that may need normalising; `_normalise_line` decides.
+_NORM_FIRST = (r"hfw!\[" + _INVISIBLE + r"0-9０-９Ａ-Ｚａ-ｚ％*\s,:;!?()")
 _NORM = re.compile(
+    rf"(?=[{_NORM_FIRST}])(?:"
     r"(?P<url>(?:https?|ftp)://[!-~]+|www\.[A-Za-z0-9][!-~]*)"
     r"|(?P<img>!\[[^\]\n]*\]\([^)\n]*\))"
     r"|(?P<link>\[(?P<label>[^\]\n]+)\]\((?P<href>(?:https?://|www\.)[^)\s]*)\))"
@@ -87,7 +90,7 @@ _NORM = re.compile(
     r"|(?P<fw>[０-９Ａ-Ｚａ-ｚ％]+(?:．[０-９]+％?)*)"
     r"|(?P<md>\*\*)"
     r"|(?P<ws>[^\S\n]+)"
-    r"|(?P<p>[,:;!?()])"
+    r"|(?P<p>[,:;!?()]))"
 )
 _MD_HEADING = re.compile(r"#{1,6}[ \t]+")
 _FOOTNOTE_BREAK = re.compile(r"\n?\[[^\S\n]*\n\s*(?:CPC\s?)?\d{1,3}\s*\n[^\S\n]*\]")
@@ -96,10 +99,14 @@ _FOOTNOTE_BREAK = re.compile(r"\n?\[[^\S\n]*\n\s*(?:CPC\s?)?\d{1,3}\s*\n[^\S\n]*
 # Block-level patterns
 # --------------------------------------------------------------------------------------------
 _FINAL = "。！？；!?;…"
+_FINAL_OR_COLON = frozenset(_FINAL + "：:")
 _CLOSERS = "”’」』）)】〕》\"'"
 _CLAUSE_END = "，、,“‘《（(—〔【"
 _OPENING = "（(《“‘「『〔"
 _JOINABLE_PUNCT = frozenset("（《“‘「『〔、，。；：！？）》”’」』〕…—·,.;:!?()")
+_FINAL_RE = re.compile(f"[{_FINAL}]")
+_STOP_PUNCT = re.compile("[。；;]")
+_EXCLAIM = re.compile("[！？!?]")
 _CANNOT_END = "第的和与及或对把被从向之并而且其各每该"
 _CANNOT_START = "，。、；：？！）》”’」』】〕…%,.;:?!)的们岁"
 _NUMBERED = re.compile(
@@ -201,7 +208,7 @@ class _Line:
     end: int
     text: str  # normalised
     edits: list[tuple[int, int, int, str, str, str]]  # raw_s, raw_e, rel_new_s, new, op, reason
-    heading: bool = False  # a Markdown heading (# …)
+    heading: int = 0  # Markdown heading level (# … is 1), 0 if none
     fixed: bool = False  # never joined to a neighbour (front matter)
 
 
@@ -236,7 +243,7 @@ def _normalise_line(raw: str, s: int, e: int) -> _Line:
     pieces: list[str] = []
     new_len = 0
     last = s
-    heading = False
+    heading = 0
 
     def emit(rs: int, re_: int, new: str, op: str, reason: str) -> None:
         nonlocal last, new_len
@@ -252,7 +259,7 @@ def _normalise_line(raw: str, s: int, e: int) -> _Line:
     if raw[s] == "#":
         m = _MD_HEADING.match(raw, s, e)
         if m:
-            heading = True
+            heading = len(m.group().rstrip())
             emit(s, m.end(), "", "remove", "Markdown heading mark")
     parens = _paren_targets(raw, s, e) if ("(" in raw[s:e] or ")" in raw[s:e]) else None
     for m in _NORM.finditer(raw, last, e):
@@ -317,6 +324,9 @@ def _soft_separator(a: str, b: str) -> str:
 
 
 def _is_chrome(text: str) -> bool:
+    """Web-page or Markdown debris: menus, source and editor lines, images, symbols."""
+    if len(text) > 100 and text[0] not in "!<↑>本注":
+        return False
     return text in _CHROME_EXACT or bool(_CHROME_RE.match(text))
 
 
@@ -328,7 +338,7 @@ def _heading_like(text: str, exclaim: bool = False) -> bool:
     if not text or len(text) > 40 or text[-1] in "，、：:,":
         return False
     body = text[:-1] if exclaim else text
-    return not any(c in "。；;" for c in text) and not any(c in "！？!?" for c in body)
+    return _STOP_PUNCT.search(text) is None and _EXCLAIM.search(body) is None
 
 
 def _prose(text: str) -> bool:
@@ -339,8 +349,10 @@ def _prose(text: str) -> bool:
 
 
 def _ends_sentence(text: str) -> bool:
+    if text[-1] in _FINAL_OR_COLON:
+        return True
     stripped = text.rstrip(_CLOSERS)
-    return bool(stripped) and (stripped[-1] in _FINAL or stripped[-1] in "：:")
+    return bool(stripped) and stripped[-1] in _FINAL_OR_COLON
 
 
 def _join_score(a: str, b: str) -> int:
@@ -394,7 +406,13 @@ def _front_matter(raw: str) -> tuple[int, str | None]:
     if not m:
         return 0, None
     t = _FM_TITLE.search(m.group("body"))
-    title = t.group("title").strip().strip("'\"") if t else None
+    if not t:
+        return m.end(), None
+    title = t.group("title").strip().strip("'\"")
+    if title in ("|", "|-", ">", ">-"):  # a YAML block scalar: the indented lines below
+        rest = m.group("body")[t.end():].split("\n")
+        kept = [line.strip() for line in rest[1:] if line.startswith("    ")]
+        title = "".join(kept) or None
     return m.end(), title
 
 
@@ -414,9 +432,12 @@ def _byline_names(text: str) -> list[str] | None:
     return None
 
 
-def _classify(texts: list[str], chrome: list[bool], fm_title: str | None
-              ) -> tuple[list[str], dict[str, Any]]:
-    """Kind of every block and the metadata found (title, subtitle, author)."""
+def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
+              minor_headings: frozenset[int] = frozenset()) -> tuple[list[str], dict[str, Any]]:
+    """Kind of every block and the metadata found (title, subtitle, author).
+
+    `minor_headings` are blocks marked as Markdown headings below level 1 (never the title).
+    """
     n = len(texts)
     kinds = ["paragraph"] * n
     meta: dict[str, Any] = {}
@@ -484,8 +505,8 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None
         if content and fm_title is None:
             first = content[0]
             t = texts[first]
-            if (_heading_like(t, exclaim=True) and not _LIST_MARKER.match(t)
-                    and not _NUMBERED.match(t)):
+            if (_heading_like(t) and not _LIST_MARKER.match(t) and not _NUMBERED.match(t)
+                    and first not in minor_headings):
                 title_at = first
                 kinds[first] = "title"
                 body_from = 1
@@ -524,6 +545,11 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None
     previous = None
     for i in content[body_from:]:
         t = texts[i]
+        if len(t) > 120:  # running text: only a missing continuation changes its kind
+            if t[-1] in _CLAUSE_END or t[-1] in _CANNOT_END:
+                kinds[i] = "fragment"
+            previous = kinds[i]
+            continue
         names = _byline_names(t) if len(t) <= 40 else None
         if names and _CREDIT_BYLINE.match(t):
             kinds[i] = "byline"
@@ -533,7 +559,7 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None
         elif _CAPTION_WORDS.search(t) and len(t) <= 40 and "，" not in t:
             kinds[i] = "caption"
         elif _NUMBERED.match(t) and (
-                (len(t) <= 50 and not any(c in _FINAL for c in t))
+                (len(t) <= 50 and _FINAL_RE.search(t) is None)
                 or (len(t) <= 25 and t.count("。") == 1 and t.endswith("。")
                     and not any(c in "，；：" for c in t))):
             kinds[i] = "subheading"
@@ -558,6 +584,35 @@ def clean_text(raw: str) -> CleanDocument:
     """Clean one document's raw text (see the module docstring)."""
     if not isinstance(raw, str):
         raise TypeError(f"clean_text expects a str, not {type(raw).__name__}")
+    c = _clean_columns(raw)
+    return CleanDocument(raw=raw, text=c.text, blocks=_frame(c.blocks, BLOCK_COLUMNS),
+                         sentences=_frame(c.sentences, SENTENCE_COLUMNS),
+                         ledger=_frame(c.ledger, LEDGER_COLUMNS), metadata=c.metadata)
+
+
+_INT_COLUMNS = frozenset({"block_id", "sent_id", "start", "end", "raw_start", "raw_end",
+                          "new_start", "new_end"})
+
+
+def _frame(columns: dict[str, list], order: list[str]) -> pd.DataFrame:
+    """A DataFrame from column lists, offsets as int64 even when empty."""
+    return pd.DataFrame({c: (np.asarray(columns[c], dtype=np.int64) if c in _INT_COLUMNS
+                             else columns[c]) for c in order}, columns=order)
+
+
+@dataclass
+class _Columns:
+    """clean_text's result as plain column lists (cheap to pickle and to concatenate)."""
+
+    text: str
+    blocks: dict[str, list]
+    sentences: dict[str, list]
+    ledger: dict[str, list]
+    metadata: dict[str, Any]
+
+
+def _clean_columns(raw: str) -> _Columns:
+    """The cleaning itself; `clean_text` and `clean_corpus` wrap its column lists."""
     view = _footnote_view(raw)
     fm_end, fm_title = _front_matter(view)
     lines = []
@@ -609,7 +664,8 @@ def clean_text(raw: str) -> CleanDocument:
             p = blocks[-1][-1]
             ptext = btexts[-1]
             if ptext == "↑" or (
-                    ujoinable[p] and ujoinable[k] and not _byline_names(ptext)
+                    not _ends_sentence(ptext) and ujoinable[p] and ujoinable[k]
+                    and (len(ptext) > 40 or not _byline_names(ptext))
                     and (_join_score(ptext, text) >= 2 or _header_continuation(ptext, text))):
                 blocks[-1].append(k)
                 btexts[-1] = ptext + _soft_separator(ptext, text) + text
@@ -672,9 +728,10 @@ def clean_text(raw: str) -> CleanDocument:
     text = "".join(pieces)
     block_texts = [text[s:e] for s, e in zip(block_starts, block_ends, strict=True)]
 
-    chrome = [_is_chrome(t) or all(uchrome[k] for k in block)
+    chrome = [uchrome[block[0]] if len(block) == 1 else _is_chrome(t)
               for block, t in zip(blocks, block_texts, strict=True)]
-    kinds, meta = _classify(block_texts, chrome, fm_title)
+    minor = frozenset(b for b, block in enumerate(blocks) if lines[units[block[0]][0]].heading > 1)
+    kinds, meta = _classify(block_texts, chrome, fm_title, minor)
 
     # Sentences.
     s_block, s_start, s_end, s_text = [], [], [], []
@@ -691,26 +748,18 @@ def clean_text(raw: str) -> CleanDocument:
                 s_end.append(se)
                 s_text.append(text[ss:se])
 
-    raw_texts = [raw[a:b] for a, b in zip(rows_rs, rows_re, strict=True)]
-    ledger = pd.DataFrame({
-        "op": rows_op, "raw_start": rows_rs, "raw_end": rows_re, "raw_text": raw_texts,
-        "new_start": rows_ns, "new_end": [a + len(t) for a, t in zip(rows_ns, rows_new,
-                                                                       strict=True)],
-        "new_text": rows_new, "reason": rows_reason}, columns=LEDGER_COLUMNS)
-    blocks_df = pd.DataFrame({
-        "block_id": range(len(blocks)), "kind": kinds, "text": block_texts,
-        "start": block_starts, "end": block_ends}, columns=BLOCK_COLUMNS)
-    sentences_df = pd.DataFrame({
-        "sent_id": range(len(s_text)), "block_id": s_block, "start": s_start, "end": s_end,
-        "text": s_text}, columns=SENTENCE_COLUMNS)
-    for df, cols in ((blocks_df, ("block_id", "start", "end")),
-                     (sentences_df, ("sent_id", "block_id", "start", "end")),
-                     (ledger, ("raw_start", "raw_end", "new_start", "new_end"))):
-        for c in cols:
-            df[c] = df[c].astype("int64")
+    ledger = {
+        "op": rows_op, "raw_start": rows_rs, "raw_end": rows_re,
+        "raw_text": [raw[a:b] for a, b in zip(rows_rs, rows_re, strict=True)],
+        "new_start": rows_ns,
+        "new_end": [a + len(t) for a, t in zip(rows_ns, rows_new, strict=True)],
+        "new_text": rows_new, "reason": rows_reason}
+    blocks_cols = {"block_id": list(range(len(blocks))), "kind": kinds, "text": block_texts,
+                   "start": block_starts, "end": block_ends}
+    sentence_cols = {"sent_id": list(range(len(s_text))), "block_id": s_block,
+                     "start": s_start, "end": s_end, "text": s_text}
     meta["n_repairs"] = len(repaired)
-    return CleanDocument(raw=raw, text=text, blocks=blocks_df, sentences=sentences_df,
-                         ledger=ledger, metadata=meta)
+    return _Columns(text, blocks_cols, sentence_cols, ledger, meta)
 
 
 def map_to_raw(ledger: pd.DataFrame, positions: list[int]) -> list[int]:
@@ -760,13 +809,18 @@ class CleanCorpus:
         return dict(zip(self.documents["doc_id"], self.documents["text"], strict=True))
 
 
-def _concat(frames: list[pd.DataFrame], doc_ids: list[str], columns: list[str]) -> pd.DataFrame:
-    keep = [(d, f) for d, f in zip(doc_ids, frames, strict=True) if len(f)]
-    if not keep:
-        return pd.DataFrame(columns=["doc_id", *columns])
-    out = pd.concat([f for _, f in keep], ignore_index=True)
-    out.insert(0, "doc_id", [d for d, f in keep for _ in range(len(f))])
-    return out
+def _concat(parts: list[dict[str, list]], doc_ids: list[str], columns: list[str]
+            ) -> pd.DataFrame:
+    """One table from every document's column lists, `doc_id` first."""
+    merged: dict[str, list] = {"doc_id": []}
+    for c in columns:
+        merged[c] = []
+    for doc_id, part in zip(doc_ids, parts, strict=True):
+        n = len(part[columns[0]])
+        merged["doc_id"].extend([doc_id] * n)
+        for c in columns:
+            merged[c].extend(part[c])
+    return _frame(merged, ["doc_id", *columns])
 
 
 def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = None,
@@ -775,8 +829,8 @@ def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = Non
     from textmine.parallel import map_documents
 
     docs = corpus.documents
-    cleaned = map_documents(clean_text, list(docs["text"]), n_jobs=n_jobs, scheduler=scheduler,
-                            desc="clean", quiet=quiet)
+    cleaned = map_documents(_clean_columns, list(docs["text"]), n_jobs=n_jobs,
+                            scheduler=scheduler, desc="clean", quiet=quiet)
     documents = docs.copy()
     documents["raw_text"] = docs["text"]
     documents["text"] = [c.text for c in cleaned]
@@ -793,14 +847,11 @@ def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = Non
         if mask.any():
             documents[key] = documents[key].astype(object)
             documents.loc[mask, key] = fill[mask]
-    blocks = _concat([c.blocks for c in cleaned], doc_ids, BLOCK_COLUMNS)
-    sentence_frames = []
     for c in cleaned:
-        sents = c.sentences
-        if len(sents):
-            sents = sents.assign(kind=c.blocks["kind"].to_numpy()[sents["block_id"].to_numpy()])
-        sentence_frames.append(sents)
-    sentences = _concat(sentence_frames, doc_ids, [*SENTENCE_COLUMNS, "kind"])
+        kinds = c.blocks["kind"]
+        c.sentences["kind"] = [kinds[b] for b in c.sentences["block_id"]]
+    blocks = _concat([c.blocks for c in cleaned], doc_ids, BLOCK_COLUMNS)
+    sentences = _concat([c.sentences for c in cleaned], doc_ids, [*SENTENCE_COLUMNS, "kind"])
     ledger = _concat([c.ledger for c in cleaned], doc_ids, LEDGER_COLUMNS)
     return CleanCorpus(documents=documents, blocks=blocks, sentences=sentences, ledger=ledger,
                        skipped=corpus.skipped)
