@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import warnings
 import zipfile
@@ -413,14 +412,22 @@ def test_file_over_size_limit_says_how_to_raise_it(tmp_path: Path) -> None:
     assert "over the size limit" in reason and "max_file_bytes" in reason
 
 
-def test_unreadable_file(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("permissions do not apply to root")
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     locked = tmp_path / "locked.txt"
     locked.write_text(SIMPLIFIED, encoding="utf-8")
-    locked.chmod(0)
+    (tmp_path / "open.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    read_bytes = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:  # as for a file without read permission (root reads all)
+        if self.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
     corpus = quiet_load(tmp_path)
-    assert "cannot be read" in corpus.skipped["reason"].iloc[0]
+    assert list(corpus.documents["doc_id"]) == ["open"]
+    assert corpus.skipped.to_dict("records") == [
+        {"path": str(locked), "reason": "cannot be read (Permission denied)"}]
 
 
 def test_nothing_readable_gives_empty_corpus_with_reasons(tmp_path: Path) -> None:
