@@ -307,7 +307,7 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
     """Decode a text file's bytes; returns (text, codec) or raises InputError naming `path`.
 
     Order: byte-order marks, strict UTF-8, BOM-less UTF-16, then charset-normalizer limited
-    to GB18030/GBK, Big5 and UTF-16; a file of UTF-8 lines mixed with GBK lines is also read.
+    to GB18030/GBK, Big5 and UTF-16; UTF-8 stretches mixed with GBK ones are read too.
     """
     path = Path(path)
     for bom, codec in _BOMS:
@@ -396,9 +396,9 @@ def _read_docx(path: Path) -> RawDocument:
                     lines.append("\t".join(cells))
     text = "\n".join(lines)
     _check_text(text, b"", path)
-    props = document.core_properties
-    meta = {"title": (props.title or "").strip(), "author": (props.author or "").strip()}
-    return RawDocument(text, "", "docx", {k: v for k, v in meta.items() if v})
+    title = _usable_title(document.core_properties.title)
+    # the file's `author` property names whoever made the file, not the report's author
+    return RawDocument(text, "", "docx", {"title": title} if title else {})
 
 
 def _read_pdf(path: Path) -> RawDocument:
@@ -424,13 +424,18 @@ def _read_pdf(path: Path) -> RawDocument:
     if not text.strip():
         raise InputError(f"{path}: PDF has no text layer ({len(pages)} page(s) of images only, "
                          "e.g. a scan); run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`)")
-    meta = {}
-    info = reader.metadata or {}
-    for key, name in (("/Title", "title"), ("/Author", "author")):
-        value = str(info.get(key) or "").strip()
-        if value:
-            meta[name] = value
-    return RawDocument(text, "", "pdf", meta)
+    title = _usable_title((reader.metadata or {}).get("/Title"))
+    return RawDocument(text, "", "pdf", {"title": title} if title else {})
+
+
+def _usable_title(value: object) -> str:
+    """A file's title property, unless it is a placeholder (Word template names, "untitled")."""
+    title = str(value or "").strip()
+    lowered = title.lower()
+    if len(title) < 4 or lowered.startswith(("microsoft word", "untitled", "无标题")) or \
+            lowered.endswith((".doc", ".docx", ".pdf", ".wps")):
+        return ""
+    return title
 
 
 def _looks_like_article(text: str) -> bool:
