@@ -537,3 +537,11 @@ def test_docx_is_a_zip_not_text(tmp_path: Path) -> None:
         archive.writestr("word/document.xml", "<w:document/>" * 100)
     with pytest.raises(InputError, match="ZIP archive"):
         read_document(path)
+
+
+def test_same_name_different_extension_keeps_both(tmp_path: Path) -> None:
+    (tmp_path / "report.txt").write_text("文本版。", encoding="utf-8")
+    (tmp_path / "report.md").write_text("Markdown版。", encoding="utf-8")
+    docs = load_corpus(tmp_path).documents
+    assert list(docs["doc_id"]) == ["report", "report.txt"]  # sorted: report.md comes first
+    assert list(docs["text"]) == ["Markdown版。", "文本版。"]
