@@ -68,22 +68,28 @@ def national() -> tuple[pd.DataFrame, dict[int, str]]:
     clean = clean_corpus(Corpus(docs.reset_index(drop=True)))
     texts = {int(y): t for y, t in zip(clean.documents["year"], clean.documents["text"],
                                        strict=True)}
-    return emergence(clean, max_ngram=2), texts
+    return emergence(clean, max_ngram=2), texts, clean
 
 
 def test_national_reports_date_known_formulations(national) -> None:
-    table, texts = national
+    table, texts, clean = national
     first = table.set_index("term")["first_group"]
     for term, year in KNOWN_FIRST_YEARS.items():
         # The corpus itself agrees with the hand-checked year …
         assert min(y for y, t in texts.items() if term in t) == year, term
-        # … and emergence finds it.
+    # … emergence finds the formulations and the policy terms the tokenizer keeps whole …
+    for term in ("一带一路", "四个全面", "三严三实", "放管服", "三去一降一补", "六稳", "六保",
+                 "两个维护", "八项规定", "供给侧结构性改革", "高质量发展", "新常态", "科学发展观"):
         assert term in first.index, term
-        assert int(first[term]) == year, term
+        assert int(first[term]) == KNOWN_FIRST_YEARS[term], term
+    # … and dates every one of them when they are named as a vocabulary.
+    watched = emergence(clean, vocabulary=list(KNOWN_FIRST_YEARS))
+    watched = watched[watched["term"].isin(KNOWN_FIRST_YEARS)].set_index("term")
+    assert watched["first_group"].astype(int).to_dict() == KNOWN_FIRST_YEARS
 
 
 def test_national_formulations_are_kind_formulation(national) -> None:
-    table, _ = national
+    table, _, _ = national
     kinds = table.set_index("term")["kind"]
     for term in ("一带一路", "三去一降一补", "六稳", "八项规定", "两个维护"):
         assert kinds[term] == "formulation"

@@ -97,8 +97,8 @@ def _sort_key(values: pd.Series) -> pd.Series:
 
 def emergence(tokens_or_table: Any, groups: Any = None, by: str = "year", *,
               min_groups: int = 2, min_total: int = 2, include_first_group: bool = False,
-              max_ngram: int = 1, kinds: Sequence[str] = ("term", "formulation")
-              ) -> pd.DataFrame:
+              max_ngram: int = 1, kinds: Sequence[str] = ("term", "formulation"),
+              vocabulary: Sequence[str] | None = None) -> pd.DataFrame:
     """Terms and formulations by the group in which they first appear, if they recur.
 
     `tokens_or_table`: a tokens table (textmine.segment.tokenize), a formulations table
@@ -107,7 +107,9 @@ def emergence(tokens_or_table: Any, groups: Any = None, by: str = "year", *,
     `groups`: a mapping doc_id → group, or a documents table with the `by` column; by default
     the corpus's documents, else a year in the doc_id (2016.txt → 2016). A term seen both as a
     token and as a formulation is kind ``formulation``, counted from whichever source sees it
-    more often.
+    more often. `vocabulary`: phrases to date whatever the segmentation (counted as substrings
+    of the cleaned text; needs a text or corpus). `max_ngram` > 1 also dates runs of content
+    words within a sentence (新 + 常态 → 新常态).
     """
     from textmine.clean import CleanCorpus
     from textmine.corpus import Corpus
@@ -125,7 +127,21 @@ def emergence(tokens_or_table: Any, groups: Any = None, by: str = "year", *,
         tables = [tokens_or_table]
     else:
         tables = list(tokens_or_table)
-    occ = pd.concat([_occurrences(t, max_ngram) for t in tables], ignore_index=True)
+    frames = []
+    for i, t in enumerate(tables):
+        frame = _occurrences(t, max_ngram)
+        frame["source"] = i
+        frames.append(frame)
+    if vocabulary:
+        if documents is None:
+            raise ValueError("emergence: vocabulary= needs a text or corpus, not tables")
+        rows = [(doc_id, phrase)
+                for doc_id, text in zip(documents["doc_id"], documents["text"], strict=True)
+                for phrase in dict.fromkeys(vocabulary) for _ in range(text.count(phrase))]
+        frame = pd.DataFrame(rows, columns=["doc_id", "term"])
+        frame["kind"], frame["source"] = "term", len(tables)
+        frames.append(frame)
+    occ = pd.concat(frames, ignore_index=True)
     if occ.empty:
         return pd.DataFrame(columns=EMERGENCE_COLUMNS)
     occ["group"] = _group_of(occ["doc_id"], groups, by, documents)
@@ -133,13 +149,15 @@ def emergence(tokens_or_table: Any, groups: Any = None, by: str = "year", *,
     if occ.empty:
         raise ValueError(f"emergence: no document has a {by!r} group")
 
-    counts = occ.groupby(["term", "kind", "group"], sort=False).size().rename("n").reset_index()
-    # One kind a term: formulation wins; its counts come from the source that sees it more.
-    by_kind = counts.groupby(["term", "kind"], sort=False)["n"].sum().rename("kind_total")
-    counts = counts.join(by_kind, on=["term", "kind"])
-    best = counts.sort_values(["term", "kind_total", "kind"], ascending=[True, False, True],
-                              kind="stable").drop_duplicates("term")[["term", "kind"]]
-    counts = counts.merge(best, on=["term", "kind"])
+    counts = occ.groupby(["term", "source", "group"], sort=False).size().rename("n")
+    counts = counts.reset_index()
+    # A term seen by several sources (tokens, formulations, vocabulary) is counted from the one
+    # that sees it most often; it is a formulation if the formulations table has it.
+    by_source = counts.groupby(["term", "source"], sort=False)["n"].sum().rename("source_total")
+    counts = counts.join(by_source, on=["term", "source"])
+    best = counts.sort_values(["term", "source_total", "source"], ascending=[True, False, True],
+                              kind="stable").drop_duplicates("term")[["term", "source"]]
+    counts = counts.merge(best, on=["term", "source"])
     formulations = set(occ.loc[occ["kind"] == "formulation", "term"])
     counts["kind"] = counts["term"].map(lambda t: "formulation" if t in formulations else "term")
 
