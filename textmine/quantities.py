@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -105,6 +106,7 @@ _PREFIX_QUALIFIERS = [
 _SUFFIX_QUALIFIERS = {"以上": "at_least", "以下": "at_most", "以内": "at_most", "内": "at_most",
                       "之内": "at_most", "左右": "about", "上下": "about", "多": "more_than"}
 _AVERAGE = re.compile(r"(平均每年|平均|年均)([^，,；;。：:]{0,8})$")
+_LIST_JOIN = re.compile(r"[、和及]|(?:提高|增加|上升|下降|减少|降低|延长|缩短)?[到至]")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?、（）()“”\"\s]")
 _LEADING = re.compile(
     r"^(?:其中|全年|全市|全省|全国|今年|去年|目前|已经|已|共计|共有|总计|合计|累计|共|先后|"
@@ -125,7 +127,7 @@ _TIME = re.compile(
 
 def chinese_to_number(numeral: str) -> float | None:
     """The value of a written number: Arabic, Chinese (一千零五十三, 壹万贰仟), mixed (1.3万)."""
-    s = numeral.translate(_FULLWIDTH).replace(",", "")
+    s = numeral.translate(_FULLWIDTH).replace(",", "").replace(" ", "")
     s = re.sub("^数|[余多几来]", "", s)
     point = re.search(rf"[点點]([{''.join(_CN_DIGITS)}]+)", s)
     if point:  # 四点九, 三十六點九億: the Chinese decimal point
@@ -140,29 +142,29 @@ def chinese_to_number(numeral: str) -> float | None:
         return float(s)
     if len(s) >= 2 and all(c in _CN_DIGITS for c in s):  # digit by digit: 一九八三, 二〇二四
         return float("".join(str(_CN_DIGITS[c]) for c in s))
-    yi = wan = section = 0.0
-    current: float | None = None
+    yi = wan = section = Decimal(0)
+    current: Decimal | None = None
     for token in _NUMBER_TOKEN.findall(s):
         if token[0].isdigit() and token not in _CN_DIGITS or "." in token:
-            current = float(token)
+            current = Decimal(token)
         elif token in _CN_DIGITS:
-            current = float(_CN_DIGITS[token])
+            current = Decimal(_CN_DIGITS[token])
         elif token in _SMALL_MULT:
-            section += (1.0 if current is None else current) * _SMALL_MULT[token]
+            section += (Decimal(1) if current is None else current) * _SMALL_MULT[token]
             current = None
         elif token == "万" or token == "萬":
-            wan = (wan + section + (current or 0.0)) * 10_000
+            wan = (wan + section + (current or 0)) * 10_000
             if wan == 0:
-                wan = 10_000
-            section, current = 0.0, None
+                wan = Decimal(10_000)
+            section, current = Decimal(0), None
         elif token in ("亿", "億"):
-            yi = (yi + wan + section + (current or 0.0)) * 100_000_000
+            yi = (yi + wan + section + (current or 0)) * 100_000_000
             if yi == 0:
-                yi = 100_000_000
-            wan, section, current = 0.0, 0.0, None
+                yi = Decimal(100_000_000)
+            wan, section, current = Decimal(0), Decimal(0), None
         else:
             return None
-    return yi + wan + section + (current or 0.0)
+    return float(yi + wan + section + (current or 0))
 
 
 def _number_range(numeral: str) -> tuple[float | None, float | None]:
@@ -338,7 +340,8 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
                 parsed["value"] = -parsed["value"]
                 start -= 1
             if qual == "exact" and rows and rows[-1]["qualifier"] == "average" and (
-                    text[rows[-1]["end"]:start] in ("、", "和", "及")):
+                    rows[-1]["sent_id"] == sent_id and _LIST_JOIN.fullmatch(
+                        text[rows[-1]["end"]:start])):
                 qual = "average"  # 平均标准分别提高至778元/月、6818元/年
             abs_span = Span(start, end, span.kind, text[start:end])
             rows.append({

@@ -107,12 +107,12 @@ _STRONG_CN_COUNT_UNITS = {"人", "名", "户", "家", "座", "台", "艘", "颗"
 _D = "0-9０-９"
 _CN_DIGIT = "零〇○一二两三四五六七八九壹贰叁肆伍陆柒捌玖貮两"
 _CN_MULT = "十百千万亿拾佰仟萬億"
-_ARABIC = rf"[{_D}]+(?:,[{_D}]{{3}}(?![{_D}]))*(?:[.．][{_D}]+)?"
+_ARABIC = rf"[{_D}]+(?:[,，][{_D}]{{3}}(?![{_D}]))*(?:[.．][{_D}]+)?"
 _CN = rf"(?:[{_CN_DIGIT}]|[{_CN_MULT}](?![瓦米克卡伏焦分]))+(?:[点點][{_CN_DIGIT}]+)?"
 _APPROX = "(?:余|多|几|来)"
 # A number: Arabic or Chinese, an inner approximation, a multiplier, another approximation.
 _MULT = r"(?:[十百千万亿拾佰仟萬億](?![瓦米克卡伏焦分]))"
-_NUM = rf"(?:{_ARABIC}|{_CN}|[几数](?=[十百千万亿])){_APPROX}?(?:{_MULT}+{_APPROX}?)?"
+_NUM = rf"(?:{_ARABIC}|{_CN}|[几数](?=[十百千万亿]))(?:[ ]?{_APPROX})?(?:{_MULT}+{_APPROX}?)?"
 _RANGE_SEP = r"(?:至|到|~|～|—{1,2}|－|-|–|或)"
 _UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=True))
 _SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙乱政])"
@@ -140,7 +140,8 @@ _GRAMMAR = re.compile(
   | (?P<pct>百分之{_NUM}(?:{_RANGE_SEP}(?:百分之)?{_NUM})?{_SUFFIX}?)
   | (?P<frac>{_NUM}分之{_NUM})
   | (?P<fan>翻(?:了)?[一两二三四五]番(?:多)?)
-  | (?P<ord>第{_NUM}(?:个(?:五年(?:计划|规划)?)?
+  | (?P<ord>第[{_D}]+(?=[，。；、）)]|$)
+        | 第{_NUM}(?:个(?:五年(?:计划|规划)?)?
               |次|届|批|位|名|轮|期|季度|阶段|部分|条|款|章|节|项|年)
         | (?:[一二]?十[一二三四五六七八九]?|[一二三四五六七八九])届(?:[一二三四五六七八九]中全会)?
         | (?<=党的)[一二]?十?[一二三四五六七八九十]大
@@ -174,7 +175,7 @@ _UNIT_BLOCKED_BY = {
     "台": "湾州阶风", "方": "面式案向法针位", "元": "素旦首化", "度": "假过", "周": "边围",
     "克": "服隆", "升": "级学温高", "米": "饭", "头": "部", "条": "件例", "次": "数序",
     "家": "庭长属乡", "名": "单义称", "种": "子", "期": "间待望限", "场": "所地景", "级": "别",
-    "个": "体性案", "道": "路理", "处": "理置罚", "里": "程面"}
+    "个": "体性案", "道": "路理", "处": "理置罚", "里": "程面", "人": "转"}
 
 
 def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
@@ -185,6 +186,9 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
         if not re.search("[万亿]$", surface[:-1]):
             return -1
         end, surface = end - 1, surface[:-1]  # 两千三百万台湾同胞 → 两千三百万
+    after = text[end:end + 2].lstrip(" ")
+    if surface[-1] in "栋幢层楼号室座" and after[:1].isdigit():
+        return -1  # an address: 紫菘 4 栋 607, B座3层
     surface = surface.replace(" ", "").replace("\u00a0", "")
     if _COHORT.match(surface):
         return -1  # 2024级本科生, 2020届: a cohort label
