@@ -129,7 +129,14 @@ _POLICY_VERB = re.compile(
 _PLAN_PERIOD = re.compile(r"^(?:十[一二三四五六七八九]?五|[六七八九]五)$")
 _SPEECH_MARK = re.compile(r"[。！？!?；;：:…]|[我你您咱俺]|[吗吧呢啊呀哦]$")
 _SLOGAN_SPLIT = re.compile(r"[、，,\s—–－/]+")
-_QUOTE_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』"}
+_ANY_HAN = re.compile(r"[\u3400-\u9fff]")
+_PLUS = re.compile(r"[+＋×]")
+_ALNUM = re.compile(r"[0-9A-Za-z]")
+_SENTENCE_MARK = re.compile(r"[。！？!?；;…—]")
+_PRONOUN = re.compile(r"[我你您咱俺]")
+_FINAL_PARTICLE = re.compile(r"[吗吧呢啊呀哦嘛]$")
+_QUESTION = re.compile(r"什么|怎么|怎样|如何|为何|哪")
+_RUN_GAP = re.compile(r"[、，,和及与\s]?")
 _QUOTED = re.compile(r"“([^“”\n]{1,60})”|‘([^‘’\n]{1,60})’|「([^「」\n]{1,60})」|"
                      r"『([^『』\n]{1,60})』")
 _NUM_COMPOUND = re.compile(
@@ -260,7 +267,7 @@ def _policy_evidence(content: str, before: str, after: str) -> int:
         score += 1
     if before.endswith("的") or after.startswith("的"):
         score -= 1
-    if len(content) > 6 and re.search(r"的|是", content):
+    if len(content) > 6 and ("的" in content or "是" in content):
         score -= 1  # a descriptive phrase or a clause, not a name
     return score
 
@@ -270,21 +277,21 @@ def _classify_quote(content: str, before: str, after: str) -> tuple[str, tuple[s
     stripped = content.strip()
     if stripped in KNOWN_COINAGES:
         return "coinage", ()
-    if not stripped or not re.search(f"[{_HAN}]", stripped):
-        if re.search(r"[+＋×]", stripped) and re.search(r"[0-9A-Za-z]", stripped):
-            return "coinage", tuple(p.strip() for p in re.split(r"[+＋×]", stripped) if p.strip())
+    if not stripped or not _ANY_HAN.search(stripped):
+        if _PLUS.search(stripped) and _ALNUM.search(stripped):
+            return "coinage", tuple(p.strip() for p in _PLUS.split(stripped) if p.strip())
         return "quote", ()
-    if _PLAN_PERIOD.match(stripped) or re.fullmatch(f"[{_HAN}]", stripped) or \
-            re.match(r"号(?:客轮|轮|船|舰|卫星|飞船|列车)?", after):
+    if _PLAN_PERIOD.match(stripped) or (len(stripped) == 1) or \
+            after.startswith("号"):
         return "quote", ()
-    if len(stripped) > 24 or re.search(r"[。！？!?；;…]|——|—", stripped) or \
-            re.search(r"[我你您咱俺]", stripped) or re.search(r"[吗吧呢啊呀哦嘛]$", stripped):
+    if len(stripped) > 24 or _SENTENCE_MARK.search(stripped) or \
+            _PRONOUN.search(stripped) or _FINAL_PARTICLE.search(stripped):
         if "—" in stripped and not re.search(r"\s—|—\s|——", stripped) and \
                 len(_split_members(stripped)) >= 2 and len(stripped) <= 24:
             return "slogan", _split_members(stripped)
         return "quote", ()
-    if re.search(r"[+＋×]", stripped):
-        return "coinage", tuple(p.strip() for p in re.split(r"[+＋×]", stripped) if p.strip())
+    if _PLUS.search(stripped):
+        return "coinage", tuple(p.strip() for p in _PLUS.split(stripped) if p.strip())
     if _is_numbered(stripped):
         return "numbered", ()
     evidence = _policy_evidence(stripped, before, after)
@@ -292,12 +299,12 @@ def _classify_quote(content: str, before: str, after: str) -> tuple[str, tuple[s
     if len(parts) >= 2:
         if len(parts) > 8 or any(len(p) > 12 for p in parts):
             return "quote", ()
-        if re.search(r"[，,]", stripped) and evidence < 1:
+        if ("，" in stripped or "," in stripped) and evidence < 1:
             return "quote", ()  # verse, a line of speech
         if evidence < 0:
             return "quote", ()  # a cited passage: “…、…”的要求
         return "slogan", parts
-    if re.search(r"什么|怎么|怎样|如何|为何|哪", stripped):
+    if _QUESTION.search(stripped):
         return "quote", ()
     named = bool(_NAME_HEAD_RE.match(after) or _GROUP_HEAD.match(after))
     if not named:
@@ -354,7 +361,7 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
     # Adjacent quotations (“亿元楼”“月亿楼”, “A”、“B”和“C”) share the words around the run.
     run_start = list(range(len(quotes)))
     for i in range(1, len(quotes)):
-        if re.fullmatch(r"[、，,和及与\s]?", text[quotes[i - 1].end():quotes[i].start()]):
+        if _RUN_GAP.fullmatch(text, quotes[i - 1].end(), quotes[i].start()):
             run_start[i] = run_start[i - 1]
     run_end = list(range(len(quotes)))
     for i in range(len(quotes) - 2, -1, -1):
@@ -365,8 +372,8 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
         content = m.group(group)
         start, end = m.start(group), m.end(group)
         first, last = quotes[run_start[i]], quotes[run_end[i]]
-        before = re.sub(r"[*\s]+$", "", text[max(0, first.start() - 16):first.start()])
-        after = re.sub(r"^[*\s]+", "", text[last.end():last.end() + 8])
+        before = text[max(0, first.start() - 16):first.start()].rstrip("* \t\n")
+        after = text[last.end():last.end() + 8].lstrip("* \t\n")
         kind, members = _classify_quote(content, before, after)
         # An outer speech quotation may hold an inner quoted coinage (‘专属网格员+党建指导员’).
         if kind == "quote":
