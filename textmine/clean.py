@@ -93,7 +93,7 @@ _NORM = re.compile(
     r"|(?P<p>[,:;!?()]))"
 )
 _MD_HEADING = re.compile(r"#{1,6}[ \t]+")
-_FOOTNOTE_BREAK = re.compile(r"\n?\[[^\S\n]*\n\s*(?:CPC\s?)?\d{1,3}\s*\n[^\S\n]*\]")
+_FOOTNOTE_BREAK = re.compile(r"\n?\[[^\S\n]*\n\s*(?:CPC\s?)?\d{1,3}\s*\n[^\S\n]*\]\n?")
 
 # --------------------------------------------------------------------------------------------
 # Block-level patterns
@@ -262,10 +262,12 @@ def _normalise_line(raw: str, s: int, e: int) -> _Line:
             heading = len(m.group().rstrip())
             emit(s, m.end(), "", "remove", "Markdown heading mark")
     parens = _paren_targets(raw, s, e) if ("(" in raw[s:e] or ")" in raw[s:e]) else None
+    url_end = -1
     for m in _NORM.finditer(raw, last, e):
         kind = m.lastgroup
         ms, me = m.span()
         if kind in ("url", "img"):
+            url_end = me
             continue
         if kind == "link":
             ls, le = m.span("label")
@@ -284,7 +286,13 @@ def _normalise_line(raw: str, s: int, e: int) -> _Line:
         elif kind == "md":
             emit(ms, me, "", "remove", "Markdown emphasis mark")
         elif kind == "ws":
+            if ms == url_end:
+                continue  # the space that ends a URL stays
             prev, nxt = raw[ms - 1], raw[me]
+            if prev == "*" and raw[ms - 2:ms] == "**" and ms - 2 > s:
+                prev = raw[ms - 3]
+            if nxt == "*" and raw[me:me + 2] == "**" and me + 2 < e:
+                nxt = raw[me + 2]
             if ((_is_cjk(prev) and not _is_han(prev)) or (_is_cjk(nxt) and not _is_han(nxt))
                     or (_is_han(prev) and (nxt.isdigit() or nxt in ",:;!?"))
                     or (_is_han(nxt) and prev.isdigit())):
@@ -300,7 +308,8 @@ def _normalise_line(raw: str, s: int, e: int) -> _Line:
                 continue
             prev = raw[ms - 1] if ms > s else ""
             nxt = raw[me] if me < e else ""
-            if not (prev and _is_cjk(prev)) and not (nxt and _is_cjk(nxt)):
+            prev_cjk = bool(prev) and (_is_cjk(prev) or (parens is not None and ms - 1 in parens))
+            if not prev_cjk and not (nxt and _is_cjk(nxt)):
                 continue
             if ch in ",:" and prev.isdigit() and nxt.isdigit():
                 continue  # 1,000 and 10:30 stay
@@ -357,12 +366,15 @@ def _ends_sentence(text: str) -> bool:
 
 def _join_score(a: str, b: str) -> int:
     """Evidence that unit `b` continues unit `a` across a page or column break."""
-    if _ends_sentence(a) or (_NUMBERED.match(a) and _heading_like(a)
-                             and not _LIST_MARKER.match(a)):
+    if _ends_sentence(a):
+        return -9
+    last, first = a[-1], b[0]
+    still_open = (last in _OPENING or a.count("“") > a.count("”")
+                  or a.count("《") > a.count("》"))
+    if _NUMBERED.match(a) and _heading_like(a) and not _LIST_MARKER.match(a) and not still_open:
         return -9
     if _LIST_MARKER.match(a):
         return 5
-    last, first = a[-1], b[0]
     score = 0
     if first in _CANNOT_START:
         score += 3
@@ -375,7 +387,7 @@ def _join_score(a: str, b: str) -> int:
         score += 2
     elif last in _CLAUSE_END:
         score += 1
-    if last in _OPENING or a.count("“") > a.count("”") or a.count("《") > a.count("》"):
+    if still_open:
         score += 3  # an open bracket or quotation is not the end of anything
     if _NUMBERED.match(b) or (_heading_like(b) and len(b) > 4):
         score -= 3
