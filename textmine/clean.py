@@ -92,6 +92,7 @@ _NORM = re.compile(
     r"|(?P<ws>[^\S\n]+)"
     r"|(?P<p>[,:;!?()]))"
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MD_HEADING = re.compile(r"#{1,6}[ \t]+")
 _FOOTNOTE_BREAK = re.compile(r"\n?\[[^\S\n]*\n\s*(?:CPC\s?)?\d{1,3}\s*\n[^\S\n]*\]\n?")
 
@@ -625,6 +626,10 @@ class _Columns:
 
 def _clean_columns(raw: str) -> _Columns:
     """The cleaning itself; `clean_text` and `clean_corpus` wrap its column lists."""
+    bad = _SURROGATE.search(raw)
+    if bad:
+        raise ValueError(f"text holds an unpaired surrogate (U+{ord(bad.group()):04X}) at "
+                         f"offset {bad.start()}: it was not decoded as Unicode text")
     view = _footnote_view(raw)
     fm_end, fm_title = _front_matter(view)
     lines = []
