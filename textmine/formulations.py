@@ -108,17 +108,18 @@ KNOWN_COINAGES = frozenset(
 _NAME_END = re.compile(r"(?:工程|行动|计划|模式|机制|品牌|战略|体系|工作法|改革|试点|平台|驿站|"
                        r"中心|示范区|先行区|经验|之家|学院|学堂|课堂|讲堂|大讲堂|书屋|小屋|联盟|"
                        r"工作室|服务站|服务队|志愿队|宣讲团|实践团|杯|大赛|大比武|擂台赛|竞赛|"
-                       r"活动|项目|专项|城市|街区|社区|乡村|示范村|集群|走廊|基地|园区|精神|之星|"
+                       r"活动|项目|专项|城市|街区|社区|乡村|示范村|集群|走廊|基地|园区|精神|之星|字号|共体|"
                        r"制|站|会|办|通|链|网|码|贷|保|券|卡|团|队|岗|所|坊|营|社)$")
 _GROUP_HEAD = re.compile(r"[\u4e00-\u9fff]{0,3}?(?:实践团|小组|团队|服务队|志愿队|宣讲团|主题|"
                          r"品牌|系列|专题|特色|为主题|为题|荣誉|称号|获得者|奖项|标志性项目|"
-                         r"工程|行动|项目)")
+                         r"工程|行动|项目|机制|做法|企业|产品|农产品|联赛|集群|改革|模式|经验)")
 _POLICY_MORPHEME = re.compile(
     r"党建|红色|治理|服务|改革|赋能|网格|振兴|发展|数字|智慧|智能|一体化|通办|共享|共建|共治|"
     r"联动|清单|示范|提升|行动|工程|计划|领航|引领|惠民|便民|民生|议事|调解|帮扶|结对|攻坚|招商|"
     r"双创|创新|产业|乡村|楼宇|物业|平台|一站式|先锋|党员|党群|暖心|連心|连心|幸福|红管|"
     r"绿色|低碳|生态|文明|安全|平安|法治|廉|减负|增效|营商|政务|办事|审批|监管|就业|养老|托育|"
-    r"医保|教育|科技|人才|创业|消费|开放|协同|融合|振兴|富民|强村|兴村|共富|富裕|和美|宜居")
+    r"医保|教育|科技|人才|创业|消费|开放|协同|融合|振兴|富民|强村|兴村|共富|富裕|和美|宜居|"
+    r"互认|通办|一网|一窗|跑一次|报一次|帮办|代办|兜底|就近|家门口|一站|便利|直达|快办")
 _POLICY_VERB = re.compile(
     r"(?:实施|推进|推行|打造|开展|探索|深化|创新|建立|构建|落实|推动|启动|创建|擦亮|做强|叫响|"
     r"坚持|践行|完善|健全|争创|入选|获评|推广|试行|建设|深入|全面|持续|大力|用好|升级|优化|提出|"
@@ -136,6 +137,9 @@ _SENTENCE_MARK = re.compile(r"[。！？!?；;…—]")
 _PRONOUN = re.compile(r"[我你您咱俺]")
 _FINAL_PARTICLE = re.compile(r"[吗吧呢啊呀哦嘛]$")
 _QUESTION = re.compile(r"什么|怎么|怎样|如何|为何|哪")
+_CODE = re.compile(r"(?=.*\d)[0-9A-Za-z]{2,8}")
+_CODE_HEAD = re.compile(r"[\u4e00-\u9fff](?<![年月日号岁元亿万])")
+_ORDINAL = re.compile(r"[一二两三四五六七八九十百千][章条节款届次号连]")
 _RUN_GAP = re.compile(r"[、，,和及与\s]?")
 _QUOTED = re.compile(r"“([^“”\n]{1,60})”|‘([^‘’\n]{1,60})’|「([^「」\n]{1,60})」|"
                      r"『([^『』\n]{1,60})』")
@@ -239,7 +243,7 @@ def _is_numbered(content: str) -> bool:
     value = chinese_number(m.group("num"))
     if value is None or value >= 100 or re.fullmatch("[十百千万]{2,}", m.group("num")):
         return False  # 千万工程, 楚国八百年: a scale or a span of time, not a count
-    if m.group("pre").endswith("第") or re.search(r"[章条节款届次号]|连[增降涨]", content):
+    if m.group("pre").endswith("第") or _ORDINAL.search(content):
         return False  # 第一章第三条, 十二连增: ordinals and records
     if m.group("num") == "一" and not re.search(rf"一[{_HAN}]{{1,2}}[{_NUMERALS}]", content):
         return False  # 一条线, 一件事: a single thing is not a set of members
@@ -278,6 +282,8 @@ def _classify_quote(content: str, before: str, after: str) -> tuple[str, tuple[s
     if stripped in KNOWN_COINAGES:
         return "coinage", ()
     if not stripped or not _ANY_HAN.search(stripped):
+        if _CODE.fullmatch(stripped) and _CODE_HEAD.match(after):
+            return "coinage", ()  # “415X”先进制造业集群, “141”基层治理体系
         if _PLUS.search(stripped) and _ALNUM.search(stripped):
             return "coinage", tuple(p.strip() for p in _PLUS.split(stripped) if p.strip())
         return "quote", ()
@@ -285,7 +291,8 @@ def _classify_quote(content: str, before: str, after: str) -> tuple[str, tuple[s
             after.startswith("号"):
         return "quote", ()
     if len(stripped) > 24 or _SENTENCE_MARK.search(stripped) or \
-            _PRONOUN.search(stripped) or _FINAL_PARTICLE.search(stripped):
+            (_PRONOUN.search(stripped) and len(stripped) > 6) or \
+            _FINAL_PARTICLE.search(stripped):
         if "—" in stripped and not re.search(r"\s—|—\s|——", stripped) and \
                 len(_split_members(stripped)) >= 2 and len(stripped) <= 24:
             return "slogan", _split_members(stripped)
