@@ -33,7 +33,7 @@ def accuracy() -> dict[str, float]:
         doc_id = f"{rec['corpus']}/{rec['file']}"
         texts[doc_id] = path.read_text(encoding="utf-8-sig")
         gold += [{"doc_id": doc_id, **f} for f in rec["formulations"]]
-    predicted = extract_formulations(Corpus.from_texts(texts), kinds=None)
+    predicted = extract_formulations(Corpus.from_texts(texts))
     kept = []
     for rec in records:
         doc_id = f"{rec['corpus']}/{rec['file']}"

@@ -128,7 +128,7 @@ def load_annotations() -> tuple[pd.DataFrame, pd.DataFrame]:
         doc_id = f"{rec['corpus']}/{rec['file']}"
         texts[doc_id] = path.read_text(encoding="utf-8-sig")
         gold += [{"doc_id": doc_id, **f} for f in rec["formulations"]]
-    predicted = extract_formulations(Corpus.from_texts(texts), kinds=None)
+    predicted = extract_formulations(Corpus.from_texts(texts))
     keep = []
     for rec in records:
         doc_id = f"{rec['corpus']}/{rec['file']}"

@@ -28,12 +28,13 @@ from typing import Any
 
 import pandas as pd
 
-from textmine.config import DEFAULT_ANALYSIS_KINDS
 from textmine.spans import Span
 
 FORMULATION_COLUMNS = ["doc_id", "sent_id", "start", "end", "surface", "kind", "number",
                        "members", "sentence"]
 FORMULATION_KINDS = ("numbered", "coinage", "slogan", "quote")
+#: Block kinds searched by default: all text but bylines and page boilerplate.
+FORMULATION_BLOCK_KINDS = ("title", "subtitle", "subheading", "caption", "paragraph", "fragment")
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "双": 2, "三": 3, "四": 4, "五": 5,
            "六": 6, "七": 7, "八": 8, "九": 9}
@@ -432,13 +433,15 @@ def formulation_spans(text: str) -> list[Span]:
 
 
 def extract_formulations(corpus_or_text: Any, include_quotes: bool = False, *,
-                         kinds: tuple[str, ...] | None = DEFAULT_ANALYSIS_KINDS,
+                         kinds: tuple[str, ...] | None = FORMULATION_BLOCK_KINDS,
                          **clean_options: Any) -> pd.DataFrame:
     """The formulations table of a text or corpus, one row an occurrence.
 
     Columns: doc_id, sent_id, start, end (offsets into the cleaned text), surface, kind
     (numbered | coinage | slogan, and quote with `include_quotes`), number (Int64), members
-    (list of str, empty when the text does not list them) and sentence.
+    (list of str, empty when the text does not list them) and sentence. `kinds`: the block
+    kinds searched (None: all). A quotation classified as a formulation anywhere in a document
+    is one at its other occurrences there too.
     """
     from textmine.clean import as_clean_corpus
 
