@@ -149,6 +149,42 @@ def test_sample_nothing_is_lost(sample):
                                            "new_start", "new_end", "new_text", "reason"]
 
 
+@pytest.mark.parametrize("variant", ["one paragraph a line", "CRLF", "indented",
+                                     "no byline", "full-width digits"])
+def test_sample_layout_variants(sample, variant):
+    """The same report extracted differently: the same structure comes out."""
+    raw, _ = sample
+    raw = {"one paragraph a line": raw.replace("\n\n", "\n"),
+           "CRLF": raw.replace("\n", "\r\n"),
+           "indented": raw.replace("\n\n", "\n\n\u3000\u3000"),
+           "no byline": raw.replace("文/片 记者 夏侯凤超\n\n", ""),
+           "full-width digits": raw.replace("42.7", "４２．７")}[variant]
+    doc = clean_text(raw)
+    check_consistent(raw, doc)
+    assert doc.metadata["title"] == "济南：基层党建迸发新活力 党建温度让百姓更幸福"
+    assert len(kind_texts(doc, "subheading")) == 3
+    assert len(kind_texts(doc, "caption")) == 3
+    assert kind_texts(doc, "fragment") == ["为助力帮扶共建落地见效，"]
+    assert sum("平均年龄42.7岁，是" in p for p in kind_texts(doc, "paragraph")) == 1
+    assert not doc.sentences["text"].str.match("^[岁家]").any()
+
+
+@pytest.mark.parametrize(("raw", "author"), [
+    ("标题\n\n■本报记者 张三 李四\n\n正文第一句。", "张三、李四"),
+    ("标题\n\n文/本报记者 王五\n\n正文。", "王五"),
+    ("标题\n\n记者 张三 通讯员 李四\n\n正文。", "张三、李四"),
+    ("标题\n\n文 | 赵六\n\n正文。", "赵六"),
+    ("标题\n\n本报讯（记者 张三 通讯员 李四）近日，某市召开会议。\n\n第二段。", "张三、李四"),
+    ("标题\n\n新华社北京6月1日电（记者 王五）今天，会议召开。", "王五"),
+    ("政府工作报告\n——2026年1月27日在某省第十四届人民代表大会第四次会议上\n某省省长 王小明\n"
+     "各位代表：\n现在，我代表省人民政府，向大会报告工作。", "王小明"),
+])
+def test_bylines(raw, author):
+    doc = clean_text(raw)
+    assert doc.metadata["author"] == author
+    assert doc.metadata["title"] in ("标题", "政府工作报告")
+
+
 # ---------------------------------------------------------------------------------------------
 # Normalisation on small, hand-checked strings
 # ---------------------------------------------------------------------------------------------

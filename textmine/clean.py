@@ -139,10 +139,11 @@ _LABELS = frozenset({"来源：", "来源:", "时间：", "时间:", "发表时�
                      "编辑：", "作者："})
 _CHROME_RE = re.compile(
     r"^(?:【?字[号体][:：].{0,12}】?"
-    r"|[（(]?(?:来源|稿源|出处|发布时间|发表时间|时间|日期|阅读量|浏览次数|点击数|责任编辑|编辑|责编|"
+    r"|[（(【]?(?:来源|稿源|出处|发布时间|发表时间|时间|日期|阅读量|浏览次数|点击数|责任编辑|编辑|责编|"
     r"审核|校审|校对|出品|特别支持|图片|摄影|视频|排版|美编|监制|统筹|终审|初审|复审|新媒体编辑|"
     r"网址|链接|原标题|字号|aliases|title|tags)\s*[:：].{0,60}"
-    r"|\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2}日?\s*(?:\d{1,2}[:：时]\d{2}(?:[:：分]\d{2})?[秒分]?)?"
+    r"|\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2}日?\s*(?:星期[一二三四五六日天]|周[一二三四五六日])?\s*"
+    r"(?:\d{1,2}[:：时]\d{2}(?:[:：分]\d{2})?[秒分]?)?"
     r"|[0-9a-f]{32}:?"
     r"|(?:!\[[^\]]*\]\([^)]*\)\s*)+"
     r"|<.*>"
@@ -161,11 +162,19 @@ _FM_TITLE = re.compile(r"^(?:aliases:\s*\n\s*-\s*|title:\s*)(?P<title>.+)$", re.
 # Bylines: newspaper ("文/片 记者 夏侯凤超"), credits ("文字：…"), speakers of government reports.
 _NAME = r"[\u3400-\u9fff][\u3400-\u9fff·]{0,9}"
 _NEWS_BYLINE = re.compile(
-    r"^(?:(?:文|图|文图|图文|摄影|文字)\s*(?:[/／|｜、]\s*(?:图|片|文|摄影|视频))?\s*[：:]?\s*)?"
-    r"(?:本报|本刊|新华社|人民日报|央视|中新社|大众日报|济南日报)?(?:全媒体|融媒体|首席|特约|见习|实习)*"
+    r"^[■●◆□▲★◎\s]*"
+    r"(?:(?:文|图|文图|图文|摄影|文字)\s*(?:[/／|｜、]\s*(?:图|片|文|摄影|视频))?\s*[/／：:|｜]?\s*)?"
+    r"(?:本报|本刊|新华社|人民日报|央视|中新社|[\u3400-\u9fff]{2,4}日报)?"
+    r"(?:全媒体|融媒体|首席|特约|见习|实习)*"
     r"\s*(?:记者|通讯员)\s*(?P<names>[\u3400-\u9fff·、， ]{2,40})$")
+#: A byline inside a lead paragraph: 本报讯（记者 张三 通讯员 李四）…
+#: or 新华社北京6月1日电（记者 王五）….
+_DATELINE_BYLINE = re.compile(
+    r"^(?:本报讯|[\u3400-\u9fff]{2,8}\d{1,2}月\d{1,2}日(?:电|讯))\s*[（(]\s*"
+    r"(?:(?:本报|全媒体|融媒体|首席|特约|见习)*记者|通讯员)\s*"
+    r"(?P<names>[\u3400-\u9fff·、， ]{2,40})[）)]")
 _CREDIT_BYLINE = re.compile(
-    r"^(?:文|作者|撰稿|文字|撰文)\s*[/／：:]\s*(?P<names>[\u3400-\u9fff·、，, ]{2,30})$")
+    r"^(?:文|作者|撰稿|文字|撰文)\s*[/／：:|｜]\s*(?P<names>[\u3400-\u9fff·、，, ]{2,30})$")
 _SPEAKER_BYLINE = re.compile(
     r"^(?P<role>.{0,20}?(?:省长|市长|主席|总理))(?:[ \u3000]+(?P<spaced>" + _NAME
     + r"(?: " + _NAME + r")?)|(?P<close>[\u3400-\u9fff](?: ?[\u3400-\u9fff]){1,3}))$")
@@ -445,6 +454,15 @@ def _byline_names(text: str) -> list[str] | None:
     return None
 
 
+def _caption_like(text: str) -> bool:
+    """A photo caption by its look: names a photo, or one short sentence ending in 。."""
+    if len(text) > 80:
+        return False
+    if _PHOTO_CREDIT.search(text) or _CAPTION_WORDS.search(text):
+        return True
+    return text.endswith("。") and text.count("。") == 1
+
+
 def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
               minor_headings: frozenset[int] = frozenset()) -> tuple[list[str], dict[str, Any]]:
     """Kind of every block and the metadata found (title, subtitle, author).
@@ -515,16 +533,24 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
         body_from = pos + 1
     else:
         body_from = 0
+        # Photo captions may stand before the headline: short, ending in 。 or naming a photo.
+        lead = 0
+        while lead < min(3, len(content) - 1) and _caption_like(texts[content[lead]]):
+            lead += 1
+        if lead and not _heading_like(texts[content[lead]]):
+            lead = 0
         if content and fm_title is None:
-            first = content[0]
+            first = content[lead]
             t = texts[first]
             if (_heading_like(t) and not _LIST_MARKER.match(t) and not _NUMBERED.match(t)
                     and first not in minor_headings):
+                for i in content[:lead]:
+                    kinds[i] = "caption"
                 title_at = first
                 kinds[first] = "title"
-                body_from = 1
+                body_from = lead + 1
                 mains = 1
-                for i in content[1:6]:
+                for i in content[lead + 1:lead + 6]:
                     u = texts[i]
                     names = _byline_names(u)
                     if names:
@@ -545,6 +571,14 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
                             body_from = content.index(i) + 1
                             continue
                     break
+    if "author" not in meta:
+        for i in content[:8]:
+            m = _DATELINE_BYLINE.match(texts[i])
+            if m:
+                names = [n for n in _NAME_SPLIT.split(m.group("names")) if 2 <= len(n) <= 10]
+                if names:
+                    meta["author"] = "、".join(dict.fromkeys(names))
+                break
     if title_at is not None:
         meta["title"] = texts[title_at]
         subs = [texts[i] for i in content if kinds[i] == "subtitle"]
@@ -554,7 +588,8 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
         meta["title"] = fm_title
 
     # Body blocks. Short one-sentence captions are looked for in newspaper reports only.
-    news = byline_at is not None and bool(_NEWS_BYLINE.match(texts[byline_at]))
+    news = ((byline_at is not None and bool(_NEWS_BYLINE.match(texts[byline_at])))
+            or "caption" in kinds)
     previous = None
     for i in content[body_from:]:
         t = texts[i]
