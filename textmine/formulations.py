@@ -141,6 +141,9 @@ _QUESTION = re.compile(r"什么|怎么|怎样|如何|为何|哪")
 _CODE = re.compile(r"(?=.*\d)[0-9A-Za-z]{2,8}")
 _CODE_HEAD = re.compile(r"[\u4e00-\u9fff](?<![年月日号岁元亿万])")
 _ORDINAL = re.compile(r"[一二两三四五六七八九十百千][章条节款届次号连]")
+#: An organisation or place right before a quotation owns it: 学院“公治力行”, 无锡“智慧民主”.
+_OWNER = re.compile(r"(?:学院|学校|大学|华科大|中心|支部|党委|党组|团委|工会|协会|社区|街道|"
+                    r"[村镇乡县市省区]|政府|局|厅|委|公司|集团|银行|节之|活动之|系列之)$")
 _RUN_GAP = re.compile(r"[、，,和及与\s]?")
 _QUOTED = re.compile(r"“([^“”\n]{1,60})”|‘([^‘’\n]{1,60})’|「([^「」\n]{1,60})」|"
                      r"『([^『』\n]{1,60})』")
@@ -268,7 +271,7 @@ def _policy_evidence(content: str, before: str, after: str) -> int:
         score += 2
     if _POLICY_MORPHEME.search(content):
         score += 1
-    if _POLICY_VERB.search(before):
+    if _POLICY_VERB.search(before) or _OWNER.search(before):
         score += 1
     if before.endswith("的") or after.startswith("的"):
         score -= 1
