@@ -164,3 +164,10 @@ def test_command_line(capsys, tmp_path: Path) -> None:
     table = pd.read_json(target, lines=True)
     assert "拦路虎" in set(table.loc[table["kind"] == "quote", "surface"])
     assert ["活力", "富裕", "和美", "数字", "清廉"] in list(table["members"])
+
+
+def test_straight_and_corner_quotes() -> None:
+    found = scan_formulations('实施楼宇党建"领航赋能"工程，实施「四个一批」选配计划，'
+                              '有个"金宝贝"。')
+    assert [(f.surface, f.kind) for f in found] == [("领航赋能", "coinage"),
+                                                    ("四个一批", "numbered")]

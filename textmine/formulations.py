@@ -146,7 +146,7 @@ _OWNER = re.compile(r"(?:学院|学校|大学|华科大|中心|支部|党委|党
                     r"[村镇乡县市省区]|政府|局|厅|委|公司|集团|银行|节之|活动之|系列之)$")
 _RUN_GAP = re.compile(r"[、，,和及与\s]?")
 _QUOTED = re.compile(r"“([^“”\n]{1,60})”|‘([^‘’\n]{1,60})’|「([^「」\n]{1,60})」|"
-                     r"『([^『』\n]{1,60})』")
+                     r"『([^『』\n]{1,60})』|\"([^\"\n]{1,60})\"")
 _NUM_COMPOUND = re.compile(
     rf"(?<![{_NUMERALS}第])(?:[{_NUMERALS[:-3]}](?:(?![{_NUMERALS}])[{_HAN}]){{1,2}}?){{2,3}}"
     rf"(?![{_HAN}])")
@@ -379,7 +379,7 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
         if run_start[i + 1] == run_start[i]:
             run_end[i] = run_end[i + 1]
     for i, m in enumerate(quotes):
-        group = next(g for g in range(1, 5) if m.group(g) is not None)
+        group = next(g for g in range(1, 6) if m.group(g) is not None)
         content = m.group(group)
         start, end = m.start(group), m.end(group)
         first, last = quotes[run_start[i]], quotes[run_end[i]]
