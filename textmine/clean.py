@@ -145,7 +145,7 @@ _CHROME_RE = re.compile(
     r"|\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2}日?\s*(?:星期[一二三四五六日天]|周[一二三四五六日])?\s*"
     r"(?:\d{1,2}[:：时]\d{2}(?:[:：分]\d{2})?[秒分]?)?"
     r"|[0-9a-f]{32}:?"
-    r"|(?:!\[[^\]]*\]\([^)]*\)\s*)+"
+    r"|(?:!\[[^\]]*\]\(.*\)\s*)+"
     r"|<.*>"
     r"|》》.*《《"
     r"|(?:https?://|www\.)\S+"
@@ -368,17 +368,24 @@ def _prose(text: str) -> bool:
 
 
 def _ends_sentence(text: str) -> bool:
+    """Ends with 。！？；…： (closing quotes allowed), or with a citation after such an end."""
     if text[-1] in _FINAL_OR_COLON:
         return True
     stripped = text.rstrip(_CLOSERS)
-    return bool(stripped) and stripped[-1] in _FINAL_OR_COLON
+    if stripped and stripped[-1] in _FINAL_OR_COLON:
+        return True
+    if text[-1] in "）)":  # 。”（《列宁全集》第六页）
+        opening = max(text.rfind("（"), text.rfind("("))
+        before = text[:opening].rstrip(_CLOSERS) if opening > 0 else ""
+        return bool(before) and before[-1] in _FINAL_OR_COLON
+    return False
 
 
 def _join_score(a: str, b: str) -> int:
     """Evidence that unit `b` continues unit `a` across a page or column break."""
     if _ends_sentence(a):
         return -9
-    last, first = a[-1], b[0]
+    last, first = a.rstrip(_CLOSERS)[-1:] or a[-1], b[0]
     still_open = (last in _OPENING or a.count("“") > a.count("”")
                   or a.count("《") > a.count("》"))
     if _NUMBERED.match(a) and _heading_like(a) and not _LIST_MARKER.match(a) and not still_open:
@@ -499,7 +506,10 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
     # Header: byline first, then headline and kicker just before it.
     byline_at = None
     for i in content[:15]:
-        names = _byline_names(texts[i])
+        t = texts[i]
+        if len(t) >= 60 and _ends_sentence(t):
+            break  # body text has begun: a byline comes before it
+        names = None if _CREDIT_BYLINE.match(t) else _byline_names(t)
         if names:
             byline_at = i
             kinds[i] = "byline"
