@@ -171,3 +171,17 @@ def test_straight_and_corner_quotes() -> None:
                               '有个"金宝贝"。')
     assert [(f.surface, f.kind) for f in found] == [("领航赋能", "coinage"),
                                                     ("四个一批", "numbered")]
+
+
+@pytest.mark.parametrize("sentence, members", [
+    ("实现总产、单产、播种面积“三增长”。", ("总产", "单产", "播种面积")),
+    ("外贸实现规模、增速和质量“三提升”，", ("规模", "增速", "质量")),
+    ("统筹推进经济建设、政治建设、文化建设、社会建设、生态文明建设“五位一体”总体布局。",
+     ("经济建设", "政治建设", "文化建设", "社会建设", "生态文明建设")),
+    ("落实“四个不摘”：摘帽不摘责任、摘帽不摘政策、摘帽不摘帮扶、摘帽不摘监管。",
+     ("摘帽不摘责任", "摘帽不摘政策", "摘帽不摘帮扶", "摘帽不摘监管")),
+    ("推进稳就业、稳金融“六稳”工作。", ()),  # two listed, six counted: not its members
+])
+def test_members_of_national_formulations(sentence: str, members: tuple[str, ...]) -> None:
+    (f,) = scan_formulations(sentence)
+    assert f.members == members

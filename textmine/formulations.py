@@ -330,6 +330,22 @@ def _classify_quote(content: str, before: str, after: str) -> tuple[str, tuple[s
     return ("coinage", ()) if evidence >= 1 else ("quote", ())
 
 
+_LEAD_VERB = re.compile(r"实现|推进|坚持|建设|实施|提出|包括|涵盖|围绕|聚焦|打造|推动|加快|着力|"
+                        r"突出|做到|强化|深化|开展|抓好|按照|通过|探索|形成|构建|统筹|践行|落实|"
+                        r"确立|明确|树立|增强|提升|完善|健全|发展|力争|争创|创建")
+
+
+def _trim_first_item(first: str, others: list[str]) -> str:
+    """The first listed member without the words leading into the list (实施在外回引 → 在外回引)."""
+    shortest, widest = min(len(o) for o in others), max(len(o) for o in others)
+    cut = 0
+    for m in _LEAD_VERB.finditer(first):
+        if len(first) - m.end() >= min(shortest, 2):
+            cut = m.end()
+    first = first[cut:]
+    return first[-widest:] if len(first) > widest else first
+
+
 def _members_around(text: str, start: int, end: int, number: int | None) -> tuple[str, ...]:
     """Members listed right before (A、B、C“三个X”) or right after (（A、B、C）, ，即A、B、C)."""
     before = text[max(0, start - 120):start]
@@ -356,11 +372,7 @@ def _members_around(text: str, start: int, end: int, number: int | None) -> tupl
             continue
         if number is None and len(items) < 3:
             continue
-        # The first item runs on into the words before the list (实施在外回引): cut it to
-        # the length of the others.
-        width = max(len(i) for i in items[1:])
-        items = [items[0][-width:], *items[1:]]
-        return tuple(items)
+        return tuple([_trim_first_item(items[0], items[1:]), *items[1:]])
     return ()
 
 
