@@ -47,12 +47,13 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
-from textmine.spans import (
+from textmine.spans import (  # the grammar's building blocks are shared on purpose
     _APPROX,
     _ARABIC,
     _CN,
@@ -64,7 +65,10 @@ from textmine.spans import (
     _UNIT,
     UNIT_KINDS,
     Span,
-    detect_spans,
+    figure_spans,
+    formulation_spans_of,
+    merge_spans,
+    needs_formulation_check,
     simplified,
 )
 
@@ -92,6 +96,8 @@ _PARTS = re.compile(
 )
 _ORDINAL = re.compile(
     rf"^第(?P<n>{_NUM})(?P<u>.*)$|^(?P<n2>{_CN})(?P<u2>届|大|次)(?:(?P<n3>{_CN})中全会|(?:全体)?会议)?$")
+_CN_POINT = re.compile(f"[点點]([{''.join(_CN_DIGITS)}]+)")
+_INNER_APPROX = re.compile(rf"(?:{_ARABIC}|{_CN}){_APPROX}|{_MULT}{_APPROX}")
 _FRACTION = re.compile(rf"^(?P<d>{_NUM})分之(?P<n>{_NUM})$")
 _FAN = re.compile(r"^翻了?(?P<n>[一两二三四五])番(?P<more>多)?$")
 _DATE_YEAR = re.compile(r"^(?P<y>[12１２][0-9０-９]{3}|[一二][〇○零一二三四五六七八九０-９]{3})年")
@@ -103,9 +109,15 @@ _PREFIX_QUALIFIERS = [
     ("about", ("大约", "约为", "约", "将近", "接近", "大概", "近", "大体")),
     ("more_than", ("超过", "逾", "超", "多于", "突破")),
 ]
+_PREFIX_QUALIFIER = {word: qualifier for qualifier, words in _PREFIX_QUALIFIERS
+                     for word in words}
+_PREFIX_RE = re.compile("(?:" + "|".join(sorted(_PREFIX_QUALIFIER, key=len, reverse=True))
+                        + ")$")
 _SUFFIX_QUALIFIERS = {"以上": "at_least", "以下": "at_most", "以内": "at_most", "内": "at_most",
                       "之内": "at_most", "左右": "about", "上下": "about", "多": "more_than"}
 _AVERAGE = re.compile(r"(平均每年|平均|年均)([^，,；;。：:]{0,8})$")
+_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]*")
+_BLANKS = re.compile(r"[ \u00a0]")
 _LIST_JOIN = re.compile(r"[、和及]|(?:提高|增加|上升|下降|减少|降低|延长|缩短)?[到至]")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?、（）()“”\"\s]")
 _LEADING = re.compile(
@@ -129,7 +141,7 @@ def chinese_to_number(numeral: str) -> float | None:
     """The value of a written number: Arabic, Chinese (一千零五十三, 壹万贰仟), mixed (1.3万)."""
     s = numeral.translate(_FULLWIDTH).replace(",", "").replace(" ", "")
     s = re.sub("^数|[余多几来]", "", s)
-    point = re.search(rf"[点點]([{''.join(_CN_DIGITS)}]+)", s)
+    point = _CN_POINT.search(s)
     if point:  # 四点九, 三十六點九億: the Chinese decimal point
         whole = chinese_to_number(s[:point.start()])
         decimals = "".join(str(_CN_DIGITS[c]) for c in point.group(1))
@@ -193,7 +205,7 @@ def _unit_name(unit: str) -> str:
 
 def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] | None:
     """Value, value_max, unit, kind and the qualifier written inside one figure span."""
-    approx = re.search(rf"(?:{_ARABIC}|{_CN}){_APPROX}|{_MULT}{_APPROX}", surface)
+    approx = _INNER_APPROX.search(surface)
     inner = "more_than" if surface[:1] in "几数" or approx else "exact"
     m = _FAN.match(surface)
     if m:
@@ -267,14 +279,11 @@ def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
         return "more_than"  # 上百万, 数千
     if before[-1:] in ("有", "为", "达", "计") and not before.endswith(("约为", "达到")):
         before = before[:-1]  # 约有六百个, 超过为 …
-    for qualifier, words in _PREFIX_QUALIFIERS:
-        for word in words:
-            if before.endswith(word):
-                if word == "近" and kind == "duration":
-                    return ""
-                if word == "超" and before.endswith(("赶超", "超超")):
-                    continue
-                return qualifier
+    m = _PREFIX_RE.search(before)
+    if m:
+        word = m.group()
+        if not (word == "近" and kind == "duration") and not before.endswith(("赶超", "超超")):
+            return _PREFIX_QUALIFIER[word]
     if kind in ("count", "money", "weight", "area", "length", "volume", "energy",
                 "duration", "age", "percent", "percentage_point", "multiple", "other"):
         clause = text[max(0, start - 12):start]
@@ -312,22 +321,49 @@ def _time(sentence: str, offset: int) -> str:
     return best
 
 
+def _sentences_of(text: str) -> list[tuple[int, int, int]]:
+    return [(i, m.start(), m.end()) for i, m in enumerate(_SENTENCE.finditer(text))]
+
+
+def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int, int]]
+                       ) -> list[tuple[int, int, int, list[Span]]]:
+    """The figure spans of each sentence, after the formulations have taken theirs.
+
+    One scan of the whole document; the formulation scan runs only on sentences where a
+    formulation could take a figure away (`spans.needs_formulation_check`), with the same
+    merge rules as `detect_spans`.
+    """
+    figures = figure_spans(text)
+    starts = [f.start for f in figures]
+    out = []
+    for sent_id, s_start, s_end in sentences:
+        i, j = bisect_left(starts, s_start), bisect_left(starts, s_end)
+        found = [f for f in figures[i:j] if f.end <= s_end]
+        if found and needs_formulation_check(found):
+            local = [Span(f.start - s_start, f.end - s_start, f.kind, f.text) for f in found]
+            merged = merge_spans(local, formulation_spans_of(original[s_start:s_end]))
+            found = [Span(f.start + s_start, f.end + s_start, f.kind, f.text)
+                     for f in merged if f.kind != "formulation"]
+        if found:
+            out.append((sent_id, s_start, s_end, found))
+    return out
+
+
 def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None = None,
                        doc_id: str = "doc0") -> list[dict[str, Any]]:
-    """Figure rows of one cleaned document; `sentences` are (sent_id, start, end) to read."""
+    """Figure rows of one cleaned document; `sentences` are (sent_id, start, end) to read
+    (default: the whole text, split at 。！？； and line breaks)."""
     if sentences is None:
-        sentences = [(0, 0, len(text))]
+        sentences = _sentences_of(text)
     rows: list[dict[str, Any]] = []
     original, text = text, simplified(text)
-    for sent_id, s_start, s_end in sentences:
+    for sent_id, s_start, s_end, spans in _spans_by_sentence(original, text, sentences):
         sentence = text[s_start:s_end]
-        for span in detect_spans(sentence):
-            if span.kind == "formulation":
-                continue
-            parsed = parse_quantity(re.sub(r"[ \u00a0]", "", span.text), span.kind)
+        for span in spans:
+            parsed = parse_quantity(_BLANKS.sub("", span.text), span.kind)
             if parsed is None:
                 continue
-            start, end = s_start + span.start, s_start + span.end
+            start, end = span.start, span.end
             qual = parsed["qualifier"]
             if qual in ("exact", "more_than"):
                 context = _context_qualifier(text, start, span.text, parsed["kind"])
@@ -343,14 +379,13 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
                     rows[-1]["sent_id"] == sent_id and _LIST_JOIN.fullmatch(
                         text[rows[-1]["end"]:start])):
                 qual = "average"  # 平均标准分别提高至778元/月、6818元/年
-            abs_span = Span(start, end, span.kind, text[start:end])
+            dated = parsed["kind"] in ("date", "year")
             rows.append({
                 "doc_id": doc_id, "sent_id": sent_id, "start": start, "end": end,
                 "surface": original[start:end], **parsed, "qualifier": qual,
-                "measure": _measure(text, abs_span, parsed["unit"], s_start)
-                if parsed["kind"] not in ("date", "year") else "",
-                "time": _time(sentence, span.start) if parsed["kind"] not in ("date", "year")
-                else "",
+                "measure": "" if dated else _measure(text, Span(start, end, span.kind, ""),
+                                                     parsed["unit"], s_start),
+                "time": "" if dated else _time(sentence, start - s_start),
                 "sentence": original[s_start:s_end],
             })
     return rows

@@ -176,7 +176,7 @@ _UNIT_BLOCKED_BY = {
     "台": "湾州阶风", "方": "面式案向法针位", "元": "素旦首化", "度": "假过", "周": "边围",
     "克": "服隆", "升": "级学温高", "米": "饭", "头": "部", "条": "件例", "次": "数序",
     "家": "庭长属乡", "名": "单义称", "种": "子", "期": "间待望限", "场": "所地景", "级": "别",
-    "个": "体性案", "道": "路理", "处": "理置罚", "里": "程面", "人": "转"}
+    "个": "体性案", "道": "路理", "处": "理置罚", "里": "程面", "人": "转帮"}
 
 
 def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
@@ -201,8 +201,8 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
         return -1
     if prev in "-－/" and surface[0].isdigit() and start >= 2 and text[start - 2].isdigit():
         return -1  # phone numbers and codes: 0531-12345678, 1/2
-    digits = sum(c.isdigit() for c in surface)
-    if digits >= 7 and not re.search(r"[.．,万亿%％元]", surface):
+    if len(surface) >= 7 and len(_DIGIT_RUN.findall(surface)) >= 7 and not _NOT_PHONE.search(
+            surface):
         return -1  # phone, ID, account numbers
     bare = _PER_RE.sub("", _SUFFIX_RE.sub("", surface))
     has_unit = bool(_UNIT_RE.search(bare)) or surface[-1] in "%％‰"
@@ -290,13 +290,16 @@ def figure_spans(text: str) -> list[Span]:
                 continue
             spans.append(Span(start, end, "quantity", original[start:end]))
             continue
+        if len(surface) == 1 or surface[0] == "一" and len(surface) == 2 and surface[1] != "倍":
+            continue  # the bulk of candidates: 一, 三, 一个, 一批 — never figures alone
         end = _accept_quantity(text, start, end, surface)
         if end > start:
             spans.append(Span(start, end, "quantity", original[start:end]))
     return spans
 
 
-def _formulation_spans(text: str) -> list[Span]:
+def formulation_spans_of(text: str) -> list[Span]:
+    """Formulation spans from `textmine.formulations`, or none while that module lacks them."""
     try:
         from textmine.formulations import formulation_spans
     except (ImportError, AttributeError):
@@ -307,6 +310,9 @@ def _formulation_spans(text: str) -> list[Span]:
         return []
 
 
+_ARABIC_DIGIT = re.compile(f"[{_D}]")
+_DIGIT_RUN = re.compile(f"[{_D}]")
+_NOT_PHONE = re.compile(r"[.．,万亿%％元]")
 _MULTI_CHAR_NUMBER = re.compile(rf"[{_D}]|[{_CN_DIGIT}{_CN_MULT}点點]{{2,}}")
 
 
@@ -333,8 +339,22 @@ def detect_spans(text: str) -> list[Span]:
     Formulation spans win over the figure spans they overlap, except that a figure with a
     multi-character number wins over a formulation span inside it or crossing it.
     """
-    figures = figure_spans(text)
-    formulations = _formulation_spans(text)
+    return merge_spans(figure_spans(text), formulation_spans_of(text))
+
+
+def needs_formulation_check(figures: list[Span]) -> bool:
+    """Whether a formulation could take any of these figures away.
+
+    Only a formulation containing a figure beats it when the figure has Arabic digits (see
+    `merge_spans`), and formulations are written in Chinese numerals, so a sentence whose
+    figures all have Arabic digits keeps them all: the figures table skips the formulation scan
+    there.
+    """
+    return any(not _ARABIC_DIGIT.search(f.text) for f in figures)
+
+
+def merge_spans(figures: list[Span], formulations: list[Span]) -> list[Span]:
+    """The figures and formulations of one text merged by the rules of `detect_spans`."""
     if not formulations:
         return figures
     formulations = [f for f in formulations if not _figure_claims(f, figures)]
