@@ -312,12 +312,13 @@ def _measure(text: str, span: Span, unit: str, sent_start: int) -> str:
     return clause[-16:]
 
 
-def _time(sentence: str, offset: int) -> str:
+def _time(times: list[tuple[int, str]], offset: int) -> str:
+    """The nearest time reference before `offset`, else the first after it, else ""."""
     best = ""
-    for m in _TIME.finditer(sentence):
-        if m.start() >= offset:
-            return best or m.group()
-        best = m.group()
+    for start, surface in times:
+        if start >= offset:
+            return best or surface
+        best = surface
     return best
 
 
@@ -358,7 +359,7 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
     rows: list[dict[str, Any]] = []
     original, text = text, simplified(text)
     for sent_id, s_start, s_end, spans in _spans_by_sentence(original, text, sentences):
-        sentence = text[s_start:s_end]
+        times = [(m.start(), m.group()) for m in _TIME.finditer(text, s_start, s_end)]
         for span in spans:
             parsed = parse_quantity(_BLANKS.sub("", span.text), span.kind)
             if parsed is None:
@@ -385,7 +386,7 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
                 "surface": original[start:end], **parsed, "qualifier": qual,
                 "measure": "" if dated else _measure(text, Span(start, end, span.kind, ""),
                                                      parsed["unit"], s_start),
-                "time": "" if dated else _time(sentence, start - s_start),
+                "time": "" if dated else _time(times, start),
                 "sentence": original[s_start:s_end],
             })
     return rows
