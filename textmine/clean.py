@@ -383,7 +383,7 @@ def _ends_sentence(text: str) -> bool:
 
 def _join_score(a: str, b: str) -> int:
     """Evidence that unit `b` continues unit `a` across a page or column break."""
-    if _ends_sentence(a):
+    if _ends_sentence(a) or _PHOTO_CREDIT.search(a):
         return -9
     last, first = a.rstrip(_CLOSERS)[-1:] or a[-1], b[0]
     still_open = (last in _OPENING or a.count("“") > a.count("”")
@@ -399,8 +399,10 @@ def _join_score(a: str, b: str) -> int:
         score += 3  # a number cut from its unit: 42.7 | 岁
     if last in _CANNOT_END:
         score += 5
-    headingish = _heading_like(a) and "，" not in a
-    if _prose(a) and not headingish and (last in "，、," or _is_han(last) or last.isalnum()):
+    # Running text cut mid-sentence: long, or with a finished sentence before the cut (a line
+    # of clauses without any sentence end is a heading more often than a cut paragraph).
+    running = len(a) >= 60 or _FINAL_RE.search(a, 0, len(a) - 1) is not None
+    if running and (last in "，、," or _is_han(last) or last.isalnum()):
         score += 2
     elif last in _CLAUSE_END:
         score += 1
@@ -410,6 +412,11 @@ def _join_score(a: str, b: str) -> int:
         score -= 3
     if _OPENER.match(b) and not _prose(a):
         score -= 2
+    if len(b) <= 10 and b[-1] in "：:！!":
+        score -= 3  # a salutation (各位代表：) opens a new part
+    lead_end = b.find("。", 0, 13)
+    if lead_end > 0 and _POLICY_VERB.match(b) and "，" not in b[:lead_end]:
+        score -= 3  # a new paragraph with a lead-in phrase: 深化污染防治攻坚。…
     return score
 
 
@@ -653,9 +660,10 @@ _INT_COLUMNS = frozenset({"block_id", "sent_id", "start", "end", "raw_start", "r
 
 
 def _frame(columns: dict[str, list], order: list[str]) -> pd.DataFrame:
-    """A DataFrame from column lists, offsets as int64 even when empty."""
+    """A DataFrame from column lists: offsets int64 and text columns str, even when empty."""
     return pd.DataFrame({c: (np.asarray(columns[c], dtype=np.int64) if c in _INT_COLUMNS
-                             else columns[c]) for c in order}, columns=order)
+                             else pd.Series(columns[c], dtype="str")) for c in order},
+                        columns=order)
 
 
 @dataclass
