@@ -225,6 +225,24 @@ class Tokenizer:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"Tokenizer({params})"
 
+    @classmethod
+    def from_config(cls, config: Any = None, corpus_root: str | Path | None = None,
+                    **overrides: Any) -> Tokenizer:
+        """A tokenizer with the lexicons and stopwords of a `Config` and a corpus folder.
+
+        `corpus_root/userdict.txt` and `corpus_root/stopwords.txt` are added when they exist,
+        after the files named in the config.
+        """
+        userdicts = list(getattr(config, "userdicts", ()) or ())
+        stopwords = list(getattr(config, "stopwords", ()) or ())
+        if corpus_root is not None:
+            root = Path(corpus_root)
+            if (root / "userdict.txt").is_file():
+                userdicts.append(str(root / "userdict.txt"))
+            if (root / "stopwords.txt").is_file():
+                stopwords.append(str(root / "stopwords.txt"))
+        return cls(userdicts=userdicts, stopwords=stopwords, **overrides)
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor parameters (scikit-learn's convention)."""
         return {k: getattr(self, k) for k in ("userdicts", "stopwords", "words",
@@ -282,6 +300,7 @@ class Tokenizer:
         h = hashlib.sha256()
         parts = [SEGMENTER_VERSION, jieba.__version__, version("rjieba"), self.engine,
                  self.hmm, self.protect_spans, _file_digest(Path(spans.__file__)),
+                 _file_digest(Path(spans.__file__).with_name("formulations.py")),
                  _file_digest(Path(__file__)),
                  tuple((e.word, e.freq, e.tag) for e in self.entries),
                  tuple(sorted(self.stopword_set))]
@@ -503,7 +522,7 @@ class Tokenizer:
 
     def _word_info(self, word: str) -> tuple[str, bool, bool]:
         """(dictionary POS, is_stop, is_space) of a token, memoised per process."""
-        info = (self._tags.get(word) or _fallback_tag(word),
+        info = (self._tags.get(word) or guess_unknown_pos(word) or _fallback_tag(word),
                 word in self.stopword_set or is_punctuation(word), word.isspace())
         if len(self._memo) < 2_000_000:
             self._memo[word] = info
@@ -613,16 +632,21 @@ class _DocumentTokens:
         self.tokenizer = tokenizer
         self.cache = cache
 
-    def __call__(self, item: tuple[str, tuple[tuple[int, int, int], ...]]) -> dict:
+    def __call__(self, item: tuple[str, tuple[tuple[int, int, int], ...]]) -> tuple[dict, bool]:
+        """(columns, True if they came from the cache)."""
         text, sentences = item
         tok = self.tokenizer
         if self.cache is None or not self.cache.enabled:
-            return tok.tokenize_document(text, sentences)
+            return tok.tokenize_document(text, sentences), False
         from textmine.cache import make_key
 
         key = make_key(tok.fingerprint, text, sentences)
-        return self.cache.get_or_compute("tokens", key,
-                                         lambda: tok.tokenize_document(text, sentences))
+        found, value = self.cache.get("tokens", key)
+        if found:
+            return value, True
+        value = tok.tokenize_document(text, sentences)
+        self.cache.put("tokens", key, value)
+        return value, False
 
 
 def tokenize(corpus_or_text: Any, tokenizer: Tokenizer | None = None, *,
@@ -641,10 +665,10 @@ def tokenize(corpus_or_text: Any, tokenizer: Tokenizer | None = None, *,
 
     clean = as_clean_corpus(corpus_or_text)
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
-    if cache is None and use_cache:
-        cache = Cache(cache_dir)
-    elif not use_cache:
+    if not use_cache:
         cache = None
+    elif cache is None:
+        cache = Cache(cache_dir)
     sents = clean.analysis_sentences(kinds)
     by_doc: dict[str, list[tuple[int, int, int]]] = {}
     for doc_id, sent_id, s, e in zip(sents["doc_id"], sents["sent_id"], sents["start"],
@@ -654,9 +678,13 @@ def tokenize(corpus_or_text: Any, tokenizer: Tokenizer | None = None, *,
     texts = list(clean.documents["text"])
     items = [(text, tuple(by_doc.get(d, ()))) for d, text in zip(doc_ids, texts, strict=True)]
     job = _DocumentTokens(tokenizer, cache)
-    results = map_documents(job, items, n_jobs=n_jobs, scheduler=scheduler, desc="tokenize",
-                            quiet=quiet)
-    return _assemble(doc_ids, results)
+    done = map_documents(job, items, n_jobs=n_jobs, scheduler=scheduler, desc="tokenize",
+                         quiet=quiet)
+    df = _assemble(doc_ids, [cols for cols, _ in done])
+    hits = sum(hit for _, hit in done)
+    df.attrs["cache"] = {"hits": hits, "misses": len(done) - hits,
+                         "directory": str(cache.directory) if cache is not None else None}
+    return df
 
 
 def _assemble(doc_ids: list[str], results: list[dict]) -> pd.DataFrame:
@@ -677,3 +705,164 @@ def _assemble(doc_ids: list[str], results: list[dict]) -> pd.DataFrame:
         "is_stop": cat["is_stop"],
     })
     return df
+
+
+# -- entities ------------------------------------------------------------------------------
+#: Suffixes of administrative units and of party and state bodies (longest first).
+PLACE_SUFFIXES = ("自治区", "自治州", "自治县", "街道", "社区", "村", "镇", "乡", "区", "县", "市",
+                  "省", "州", "旗", "盟")
+ORGANISATION_SUFFIXES = ("委员会", "党工委", "党委", "党组", "党支部", "党总支", "组织部", "宣传部",
+                         "统战部", "政府", "居委会", "村委会", "法院", "检察院", "人大", "政协",
+                         "局", "厅", "委", "办")
+#: Titles that follow a surname in person references (李女士, 王书记).
+PERSON_TITLES = ("女士", "先生", "书记", "主任", "老师", "同志", "大爷", "大妈", "阿姨", "师傅")
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋"
+                "蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫"
+                "段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+
+
+#: Common words that jieba's dictionary tags as names (nr*) or places (ns*); reviewed from the
+#: most frequent such tokens of the development corpora. Not people, not places.
+NOT_PEOPLE = frozenset((
+    "高水平 智慧 养老 文明 建立健全 公正 弘扬 严格执行 拓宽 广大群众 "
+    "多渠道 二中 惠民 努力提高 大力加强 维基 青少年 大力支持 市场秩序 "
+    "智能化 广泛开展 幼儿园 慈善 友谊 严肃查处 崇高 努力实现 高潮 "
+    "养老金 蓝天 关怀 采取措施 卫星 施政 小城镇 宣传教育 许可 阿拉伯 "
+    "明显增强 高素质 阳光 光荣 公共安全 育人 碧水 爱好和平 福祉 "
+    "法律援助 高新区 努力奋斗 在城镇 绿水青山 托幼 荣获 明显提高 "
+    "明显改善 科学城 宝贵 封锁 新秩序 金山 光辉 史志 洪水 修正 玉米 "
+    "水土保持 贡献率 康复 努力完成 蓝图 道德 相衔接 立德 银山 大家庭 "
+    "新高潮 经济秩序 高端化 武警官兵 周密 杜绝 努力争取 高峰 权威 "
+    "齐鲁 孤儿 努力学习 楼宇 仲夏 向心力 徐徐 招贤 大比武 姚家 成渝 "
+    "邓小平理论 毛泽东思想 二十大 "
+).split())
+NOT_PLACES = frozenset((
+    "城市 城镇 新建 普及 深度 惠及 治本 美丽 广大干部 大国 都市 "
+    "高原 外国 马克思列宁主义 法治化 宜居 青春 爱国 两国 普通高中 "
+    "上市 海关 山区 福利 旧中国 大城市 港澳同胞 科教兴国 智慧城市 "
+    "山水 基本普及 型城市 新城 东西 依法治国 全力支持香港 河湖 "
+    "防沙治沙 建设美丽 满意度 入市 治安 英雄 江河 湖泊 深海 解放台湾 "
+    "兴旺 新鲜 南北 长城 台独 新区 美苏 中苏 山海 大寨 "
+).split())
+#: Suffixes of administrative units and of party and state bodies.
+PLACE_SUFFIXES = ("自治区", "自治州", "自治县", "街道", "社区", "村", "镇", "乡", "区", "县", "市",
+                  "省", "州", "旗", "盟")
+ORGANISATION_SUFFIXES = ("委员会", "党工委", "党委", "党组", "党支部", "党总支", "组织部", "宣传部",
+                         "统战部", "政府", "居委会", "村委会", "法院", "检察院", "局", "厅")
+#: Titles that follow a surname in person references (李女士, 王书记).
+PERSON_TITLES = ("女士", "先生", "书记", "主任", "老师", "同志", "大爷", "大妈", "阿姨", "师傅")
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
+    "肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏"
+    "韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴"
+    "莫孔向汤")
+_COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "夏侯", "皇甫", "东方", "慕容", "令狐",
+                      "公孙")
+
+
+def _is_han(word: str) -> bool:
+    return all("\u4e00" <= ch <= "\u9fff" for ch in word)
+
+
+def guess_unknown_pos(word: str) -> str | None:
+    """POS for a word jieba's HMM joined but no dictionary knows: nr, ns, nt or None.
+
+    A 2–3 character word starting with a common surname (杨文平), or a compound surname and
+    up to two characters (夏侯凤超), is a name; an unknown word ending like an administrative
+    unit (…村, …街道) a place, like a party or state body (…党委, …委员会) an organisation.
+    """
+    if len(word) < 2 or not _is_han(word):
+        return None
+    if word.endswith(ORGANISATION_SUFFIXES) and len(word) >= 3:
+        return "nt"
+    if word.endswith(PLACE_SUFFIXES) and len(word) >= 3:
+        return "ns"
+    if word[-1] in "着了过的们地得":
+        return None
+    if (word[0] in _SURNAMES and len(word) in (2, 3)) or \
+            (word[:2] in _COMPOUND_SURNAMES and len(word) in (3, 4)):
+        return "nr"
+    return None
+
+
+def entity_class(token: str, pos: str) -> str:
+    """"person", "place", "organisation" or "" for a token and its POS tag.
+
+    nr* is a person and ns* a place, except the common words jieba's dictionary mis-tags
+    (`NOT_PEOPLE`, `NOT_PLACES`); nt* is an organisation; a surname with a title (李女士, 王书记)
+    is a person; an n/nz word ending like a party or state body (社区党委, 市委组织部) is an
+    organisation and one ending like an administrative unit (西区社区) a place.
+    """
+    if len(token) >= 2 and token[0] in _SURNAMES and token[1:] in PERSON_TITLES:
+        return "person"
+    if pos.startswith("nr"):
+        return "" if token in NOT_PEOPLE or len(token) < 2 else "person"
+    if pos.startswith("ns"):
+        return "" if token in NOT_PLACES or len(token) < 2 else "place"
+    if pos.startswith("nt"):
+        return "organisation"
+    if pos in ("n", "nz") and len(token) >= 4 and _is_han(token):
+        if token.endswith(ORGANISATION_SUFFIXES):
+            return "organisation"
+        if token.endswith(("街道", "社区", "村委")):
+            return "place"
+    return ""
+
+
+def entities(tokens: pd.DataFrame, classes: Sequence[str] = ("person", "place", "organisation")
+             ) -> pd.DataFrame:
+    """People, places and organisations in a tokens table: doc_id, token, entity_class, count.
+
+    Sorted by doc_id, then count (descending), then token; see `entity_class` for the rules.
+    """
+    if len(tokens) == 0:
+        return pd.DataFrame(columns=ENTITY_COLUMNS)
+    pairs = tokens[["token", "pos"]].drop_duplicates()
+    cls = {(t, p): entity_class(t, p) for t, p in zip(pairs["token"], pairs["pos"], strict=True)}
+    df = tokens[["doc_id", "token", "pos"]].copy()
+    df["entity_class"] = [cls[(t, p)] for t, p in zip(df["token"], df["pos"], strict=True)]
+    df = df[df["entity_class"].isin(classes)]
+    out = (df.groupby(["doc_id", "token", "entity_class"], sort=False).size()
+           .reset_index(name="count"))
+    out = out.sort_values(["doc_id", "count", "token"], ascending=[True, False, True],
+                          kind="stable").reset_index(drop=True)
+    out["count"] = out["count"].astype("int64")
+    return out[ENTITY_COLUMNS]
+
+
+# -- lexicon check -------------------------------------------------------------------------
+LEXICON_CHECK_COLUMNS = ["term", "single", "tokens", "pos", "decided_by"]
+
+
+def lexicon_check(terms: Iterable[str], tokenizer: Tokenizer | None = None) -> pd.DataFrame:
+    """How each term segments on its own, and which lexicon entry decides each piece.
+
+    Columns: term, single (one token?), tokens and pos (joined with " / "), decided_by: for
+    each piece the lexicon entry (file:line), "jieba dictionary", "protected span (kind)" or
+    "jieba HMM" (an unknown word joined by jieba's hidden Markov model).
+    """
+    tok = tokenizer if tokenizer is not None else Tokenizer()
+    tok._ensure()
+    base_freq, _ = _jieba_dictionary()
+    rows = []
+    for term in terms:
+        spans = {(s, e): p for s, e, p in tok.protected_spans(term)}
+        pieces = tok.tag(term)
+        sources = []
+        for w, _p, s, e in pieces:
+            entry = tok.lexicon_index.get(w)
+            if (s, e) in spans and entry is None:
+                sources.append(f"protected span ({spans[(s, e)]})")
+            elif entry is not None:
+                sources.append(entry.source)
+            elif base_freq.get(w):
+                sources.append("jieba dictionary")
+            elif is_punctuation(w):
+                sources.append("punctuation")
+            else:
+                sources.append("jieba HMM" if len(w) > 1 else "single character")
+        rows.append({"term": term, "single": len(pieces) == 1,
+                     "tokens": " / ".join(w for w, _, _, _ in pieces),
+                     "pos": " / ".join(p for _, p, _, _ in pieces),
+                     "decided_by": " / ".join(sources)})
+    return pd.DataFrame(rows, columns=LEXICON_CHECK_COLUMNS)
