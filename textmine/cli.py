@@ -188,6 +188,56 @@ def cmd_kwic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _segment_tokenizer(args: argparse.Namespace, config, paths: Sequence[str]):
+    """The tokenizer of the config, the corpus folder's userdict/stopwords and the options."""
+    from textmine.segment import Tokenizer
+
+    targets = [Path(p) for p in paths] or [Path("corpus")]
+    root = targets[0] if len(targets) == 1 and targets[0].is_dir() else None
+    tok = Tokenizer.from_config(config, corpus_root=root)
+    extra_dicts = tuple(getattr(args, "userdict", None) or ())
+    extra_stops = tuple(getattr(args, "stopwords", None) or ())
+    if extra_dicts or extra_stops:
+        tok = Tokenizer(userdicts=tok.userdicts + extra_dicts,
+                        stopwords=tok.stopwords + extra_stops)
+    return tok
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    """Write the tokens table (textmine.segment.tokenize) of the files or folders."""
+    from textmine.segment import tokenize
+    from textmine.tables import format_for, write_table
+
+    config, clean = _load(args, args.paths)
+    tok = _segment_tokenizer(args, config, args.paths)
+    kinds = None if args.kinds == "all" else tuple(k for k in args.kinds.split(",") if k)
+    use_cache = config.use_cache and not args.no_cache
+    table = tokenize(clean, tok, kinds=kinds, cache_dir=args.cache_dir or config.cache_dir,
+                     use_cache=use_cache, n_jobs=args.jobs, scheduler=args.scheduler,
+                     quiet=args.quiet)
+    fmt = args.format or (format_for(args.out) if args.out and args.out != "-" else "csv")
+    write_table(table, args.out, fmt)
+    if not args.quiet:
+        stats = table.attrs.get("cache", {})
+        print(f"tokens: {len(table):,} in {table['doc_id'].nunique()} documents; cache "
+              f"{stats.get('hits', 0)} hits, {stats.get('misses', 0)} computed", file=sys.stderr)
+    return 0
+
+
+def cmd_lexicon_check(args: argparse.Namespace) -> int:
+    """Print how each TERM segments and which lexicon entry decides it."""
+    from textmine.config import load_config
+    from textmine.segment import lexicon_check
+
+    config = load_config(args.config)
+    tok = _segment_tokenizer(args, config, [args.corpus])
+    table = lexicon_check(args.terms, tok)
+    for row in table.itertuples():
+        verdict = "single" if row.single else "split "
+        print(f"{row.term}\t{verdict}\t{row.tokens}\t{row.pos}\t{row.decided_by}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The main job: tables, every notebook executed headless, figures, the HTML report."""
     from textmine.notebooks import run_main_job
@@ -326,6 +376,41 @@ def build_parser() -> argparse.ArgumentParser:
     _table_options(p)
     _add_common(p)
     p.set_defaults(func=cmd_kwic)
+
+    p = sub.add_parser("tokens", help="tokens table: token, POS, offsets, stopword flag",
+                       description="Segment the analysed sentences with jieba, the bundled "
+                       "governance lexicon and corpus/userdict.txt; quantities, dates and "
+                       "formulations stay single tokens. Columns: doc_id, sent_id, token_id, "
+                       "token, pos, start, end, is_stop (offsets into the cleaned text).")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
+    p.add_argument("--kinds", default="subheading,paragraph", metavar="K1,K2|all",
+                   help="block kinds to tokenize (default: subheading,paragraph; all: every "
+                   "block)")
+    p.add_argument("--userdict", action="append", metavar="FILE",
+                   help="extra lexicon in jieba's format (repeatable)")
+    p.add_argument("--stopwords", action="append", metavar="FILE",
+                   help="extra stopword file, one word a line (repeatable)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="token cache folder (default: $TEXTMINE_CACHE_DIR or the user cache)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    _table_options(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_tokens)
+
+    p = sub.add_parser("lexicon", help="lexicon tools (lexicon check TERM…)",
+                       description="Inspect the segmentation lexicons.")
+    lex = p.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
+    q = lex.add_parser("check", help="how each term segments and which entry decides it",
+                       description="For each TERM print: the term, single or split, its "
+                       "tokens, their POS tags and, per token, the lexicon entry (file:line) "
+                       "or rule that decides it (jieba dictionary, jieba HMM, protected span).")
+    q.add_argument("terms", nargs="+", metavar="TERM")
+    q.add_argument("--corpus", default="corpus", metavar="DIR",
+                   help="corpus folder whose userdict.txt/stopwords.txt apply (default: corpus)")
+    q.add_argument("--userdict", action="append", metavar="FILE",
+                   help="extra lexicon in jieba's format (repeatable)")
+    q.add_argument("--config", metavar="TOML", help="settings file (see textmine.config.Config)")
+    q.set_defaults(func=cmd_lexicon_check)
     return parser
 
 
