@@ -895,7 +895,12 @@ def _concat(parts: list[dict[str, list]], doc_ids: list[str], columns: list[str]
 
 def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = None,
                  quiet: bool = True) -> CleanCorpus:
-    """Clean every document of `corpus` (in a process pool or on Dask if asked)."""
+    """Clean every document of `corpus` (in a process pool or on Dask if asked).
+
+    `documents` gets the cleaned `text` (raw kept in `raw_text`), `n_chars` of the cleaned text
+    and `n_repairs` (page or column breaks rejoined); empty `title`/`author` fields are filled
+    from the text (headline, byline).
+    """
     from textmine.parallel import map_documents
 
     docs = corpus.documents
@@ -905,6 +910,8 @@ def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = Non
     documents["raw_text"] = docs["text"]
     documents["text"] = [c.text for c in cleaned]
     documents["n_chars"] = [len(c.text) for c in cleaned]
+    documents["n_repairs"] = np.asarray([c.metadata["n_repairs"] for c in cleaned],
+                                        dtype=np.int64)
     doc_ids = [str(d) for d in docs["doc_id"]]
     for key in COPIED_METADATA:
         if key not in documents.columns:
