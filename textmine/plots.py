@@ -221,6 +221,23 @@ def keyness_plot(table: pd.DataFrame, *, n: int = 15, measure: str = "g2",
     return ax
 
 
+def dispersion_plot(occurrences: pd.DataFrame, *, term: str = "surface", position: str = "start",
+                    ax: Any = None, top: int = 25) -> Any:
+    """quanteda's `textplot_xray`: one row per term (in order of first appearance), a tick at
+    each occurrence's position in the text."""
+    first = occurrences.groupby(term, sort=False)[position].min().sort_values(kind="stable")
+    terms = list(first.index[:top])
+    if ax is None:
+        _, ax = figure("double", aspect=max(0.25, 0.028 * len(terms) + 0.1))
+    rows = occurrences[occurrences[term].isin(terms)]
+    y = rows[term].map({t: i for i, t in enumerate(terms)})
+    ax.scatter(rows[position], y, marker="|", s=40, linewidths=1.0, color=PALETTE[0])
+    ax.set_yticks(range(len(terms)), [str(t) for t in terms])
+    ax.set_ylim(len(terms) - 0.5, -0.5)
+    ax.set_xlabel("position in the text (characters)")
+    return ax
+
+
 def network_plot(graph: Any, *, ax: Any = None, top: int = 40, weight: str = "weight") -> Any:
     """Draw the `top` nodes of a weighted term graph (by weighted degree) with a seeded layout,
     node size by degree, edge width by weight and CJK labels."""
