@@ -20,12 +20,12 @@ import scipy.sparse as sp
 UNITS = ("document", "paragraph", "sentence")
 TOKEN_COLUMNS = ("doc_id", "sent_id", "token_id", "token", "pos", "is_stop")
 
-#: Part-of-speech prefixes dropped by default: punctuation and symbols (x, w), numerals and
+#: Part-of-speech prefixes dropped by default: symbols (w), numerals and
 #: quantities (m, mq), measure words (q), pronouns (r), adverbs (d), prepositions (p),
 #: conjunctions (c), particles (u), modal/interjection/onomatopoeia (y, e, o), place/direction
 #: words (f) and time words (t, which includes dates). Content words (nouns, verbs, adjectives,
 #: formulations "nz", names) stay.
-DEFAULT_POS_DROP = ("x", "w", "m", "q", "r", "d", "p", "c", "u", "y", "e", "o", "f", "t")
+DEFAULT_POS_DROP = ("w", "m", "q", "r", "d", "p", "c", "u", "y", "e", "o", "f", "t")
 
 # A feature must contain at least one Han character or Latin letter (drops numbers, symbols).
 _WORDLIKE = re.compile(r"[\u3400-\u9fffA-Za-z]")
