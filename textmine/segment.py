@@ -165,6 +165,8 @@ def read_stopwords(path: str | Path) -> list[str]:
 
 def is_punctuation(token: str) -> bool:
     """True for tokens made only of punctuation, symbols or spaces (no letter, digit or Han)."""
+    if token and "\u4e00" <= token[0] <= "\u9fff":
+        return False
     return all(unicodedata.category(ch)[0] in "PSZC" for ch in token)
 
 
@@ -212,7 +214,8 @@ class Tokenizer:
         self.engine = engine
 
     # -- pickling: parameters only; the engine is rebuilt on first use ---------------------
-    _LAZY = ("_engine", "_cut", "_memo", "_tags", "_protected_re", "_terms_re", "entries",
+    _LAZY = ("_engine", "_cut", "_memo", "_tags", "_protected_re", "_term_set", "_term_max",
+             "entries",
              "stopword_set", "protected_words", "fingerprint", "lexicon_index")
 
     def __getstate__(self) -> dict[str, Any]:
@@ -380,11 +383,11 @@ class Tokenizer:
             self._cut = cut
         self._engine = engine
         self._tags = tags
-        self._memo: dict[str, tuple[str, bool, bool]] = {}
+        self._memo: dict[str, tuple[str, bool, bool, bool]] = {}
         words = sorted(self.protected_words, key=lambda w: (-len(w), w))
         self._protected_re = re.compile("|".join(map(re.escape, words))) if words else None
-        terms = sorted((w for w, _, _ in resolved), key=lambda w: (-len(w), w))
-        self._terms_re = re.compile("|".join(map(re.escape, terms))) if terms else None
+        self._term_set = frozenset(w for w, _, _ in resolved)
+        self._term_max = max(map(len, self._term_set), default=0)
 
     def _ensure(self) -> None:
         if "_engine" not in self.__dict__:
@@ -404,12 +407,12 @@ class Tokenizer:
         if self.protect_spans:
             from textmine.spans import detect_spans
 
-            index, terms = self.lexicon_index, self._terms_re
+            index = self.lexicon_index
             for sp in detect_spans(text):
                 entry = index.get(sp.text)
                 if entry is not None and entry.tag:
                     found.append((sp.start, sp.end, entry.tag))
-                elif sp.kind == "formulation" and terms is not None and terms.search(sp.text):
+                elif sp.kind == "formulation" and self._holds_term(sp.text):
                     continue
                 else:
                     found.append((sp.start, sp.end, sp.pos))
@@ -420,6 +423,13 @@ class Tokenizer:
             if extra:
                 found = _merge_spans(found, extra)
         return found
+
+    def _holds_term(self, text: str) -> bool:
+        """Whether a lexicon word (one jieba can hold) occurs inside `text`."""
+        words, longest = self._term_set, self._term_max
+        n = len(text)
+        return any(text[i:j] in words for i in range(n)
+                   for j in range(i + 2, min(n, i + longest) + 1))
 
     def tag(self, text: str) -> list[tuple[str, str, int, int]]:
         """(token, pos, start, end) for every token of `text`, whitespace and stopwords included."""
@@ -520,10 +530,11 @@ class Tokenizer:
             new_counts.append(len(out) - n0)
         return out, new_span_at, new_counts
 
-    def _word_info(self, word: str) -> tuple[str, bool, bool]:
-        """(dictionary POS, is_stop, is_space) of a token, memoised per process."""
+    def _word_info(self, word: str) -> tuple[str, bool, bool, bool]:
+        """(dictionary POS, is_stop, is_space, is_odd_ascii) of a token, memoised per process."""
         info = (self._tags.get(word) or guess_unknown_pos(word) or _fallback_tag(word),
-                word in self.stopword_set or is_punctuation(word), word.isspace())
+                word in self.stopword_set or is_punctuation(word), word.isspace(),
+                self.engine == "rjieba" and _is_odd_ascii(word, self._tags))
         if len(self._memo) < 2_000_000:
             self._memo[word] = info
         return info
@@ -536,13 +547,14 @@ class Tokenizer:
                     "end": np.zeros(0, np.int64), "is_stop": np.zeros(0, bool)}
         token = np.asarray(words, dtype=object)
         codes, uniques = pd.factorize(token)
-        if self.engine == "rjieba" and any(_is_odd_ascii(u, self._tags) for u in uniques):
+        memo = self._memo
+        info = [memo.get(u) or self._word_info(u) for u in uniques]
+        if any(i[3] for i in info):
             words, span_at, counts = self._split_like_jieba(words, span_at, counts)
             n = len(words)
             token = np.asarray(words, dtype=object)
             codes, uniques = pd.factorize(token)
-        memo = self._memo
-        info = [memo.get(u) or self._word_info(u) for u in uniques]
+            info = [memo.get(u) or self._word_info(u) for u in uniques]
         u_pos = np.asarray([i[0] for i in info], dtype=object)
         u_stop = np.fromiter((i[1] for i in info), bool, len(info))
         u_space = np.fromiter((i[2] for i in info), bool, len(info))
