@@ -29,6 +29,8 @@ _EXPORTS = {
     "detect_spans": "spans",
     "Tokenizer": "segment",
     "tokenize": "segment",
+    "entities": "segment",
+    "lexicon_check": "segment",
     "extract_quantities": "quantities",
     "extract_formulations": "formulations",
     "build_dfm": "dfm",
