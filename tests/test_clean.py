@@ -235,12 +235,13 @@ def test_empty_and_blank_documents():
 
 def test_map_to_raw(sample):
     raw, doc = sample
-    for b in doc.blocks.itertuples():
-        raw_start, raw_end = map_to_raw(doc.ledger, [b.start, b.end])
-        # The raw span holds the same characters apart from normalised punctuation.
-        original = raw[raw_start:raw_end]
-        assert len(original) == len(b.text) or "\n" in original
-        assert original[:1] == b.text[:1] or not original[:1].isalnum()
+    to_full = str.maketrans({",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（",
+                             ")": "）", "\n": None})
+    spans = [p for s in doc.sentences.itertuples() for p in (s.start, s.end)]
+    mapped = map_to_raw(doc.ledger, spans)
+    for k, s in enumerate(doc.sentences.itertuples()):
+        # The raw span of a sentence is the sentence before normalisation and repairs.
+        assert raw[mapped[2 * k]:mapped[2 * k + 1]].translate(to_full) == s.text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,18 @@ How it works, in raw-text coordinates throughout (so that the ledger maps back e
    a short isolated clause whose continuation is missing stays alone as a `fragment`.
 4. Blocks are classified (title, subtitle, byline, subheading, caption, paragraph, fragment,
    boilerplate) and split into sentences after 。！？；… with closing quotes kept.
+
+The ledger has one row per change: `op` (``normalise`` a character form, ``remove`` invisible
+characters or markup, ``join`` a line or page break, ``break`` a block separator rewritten to
+``"\n\n"``, ``strip`` leading/trailing whitespace), the raw span (`raw_start`, `raw_end`,
+`raw_text`), the cleaned span (`new_start`, `new_end`, `new_text`) and a `reason` in words.
+Rows never overlap; outside them the raw and cleaned texts are identical, so
+`CleanDocument.restore_raw()` rebuilds the raw text exactly and `map_to_raw` maps offsets back.
+
+`CleanDocument.metadata` holds what the text says about itself: ``title`` (headline, or the
+title in Markdown front matter), ``subtitle`` (kicker or dateline), ``author`` (from a byline:
+文/片 记者 夏侯凤超 → 夏侯凤超; 本报讯（记者 …）; a report's speaker 省长 王清宪), and
+``n_repairs`` (page or column breaks rejoined).
 """
 
 from __future__ import annotations
