@@ -143,10 +143,15 @@ _CHROME_EXACT = frozenset("""
 下载 打印 全屏 收藏 加大 还原 减小 大 中 小 【 】 分享 分享到 分享到微信 首页 > › » | × 打印本页
 关闭窗口 扫一扫在手机打开当前页 相关报道： 相关文档： 相关附件>> 相关链接>> 当前位置：
 您的位置: 您的位置： 阅读量： 发表时间： 来源： 来源: 时间： 时间: 责任编辑： 编辑： 分享： 分享:
-分享到: 分享到： Public domain false true 返回顶部 上一篇 下一篇 【打印】 【关闭】
+分享到: 分享到： Public domain false true 返回顶部 上一篇 下一篇 【打印】 【关闭】 打印本文
+关闭本页 字号 字体 默认 A+ A- 纠错 复制链接 微信 微博 QQ空间 朋友圈 二维码 返回 字号：
 """.split()) | {"Public domain"}
-_TAIL_MARKERS = frozenset({"相关报道：", "相关文档：", "扫一扫在手机打开当前页", "责任编辑：",
-                           "打印本页", "关闭窗口", "相关附件>>", "相关链接>>"})
+_SITE_FOOTER = re.compile(r"版权所有|ICP备|网站地图|联系我们|网站标识码|公网安备|Copyright|©")
+_MENU_SPLIT = re.compile(r"[\s|｜【】\[\]/]+")
+_TAIL_MARKERS = frozenset({
+    "相关新闻", "相关阅读", "延伸阅读", "相关新闻：", "相关阅读：", "【相关阅读】", "网站地图",
+    "相关报道：", "相关文档：", "扫一扫在手机打开当前页", "责任编辑：", "打印本页", "关闭窗口",
+    "相关附件>>", "相关链接>>"})
 _LABELS = frozenset({"来源：", "来源:", "时间：", "时间:", "发表时间：", "阅读量：", "责任编辑：",
                      "编辑：", "作者："})
 _CHROME_RE = re.compile(
@@ -358,7 +363,13 @@ def _is_chrome(text: str) -> bool:
     """Web-page or Markdown debris: menus, source and editor lines, images, symbols."""
     if len(text) > 100 and text[0] not in "!<↑>本注":
         return False
-    return text in _CHROME_EXACT or bool(_CHROME_RE.match(text))
+    if text in _CHROME_EXACT or _CHROME_RE.match(text) or _SITE_FOOTER.search(text):
+        return True
+    if len(text) <= 60:  # a menu on one line: 【打印本页】【关闭窗口】, 下载 打印 全屏 收藏
+        words = [w for w in _MENU_SPLIT.split(text) if w]
+        return len(words) > 1 and all(w in _CHROME_EXACT or w + "：" in _CHROME_EXACT
+                                      for w in words)
+    return False
 
 
 def _heading_like(text: str, exclaim: bool = False) -> bool:
@@ -640,7 +651,8 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
                 or (len(t) <= 25 and t.count("。") == 1 and t.endswith("。")
                     and not any(c in "，；：" for c in t))):
             kinds[i] = "subheading"
-        elif _heading_like(t) and not _LIST_MARKER.match(t):
+        elif (_heading_like(t) and not _LIST_MARKER.match(t)
+              and not ("：" in t[:-1] and "，" in t)):  # 主办单位：省教育厅，各州、市人民政府
             kinds[i] = "subheading"
         elif (news and t.endswith("。") and 10 <= len(t) <= 40 and t.count("。") == 1
               and not any(c in "，、；：“”《》,;:" for c in t)):
