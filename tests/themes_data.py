@@ -23,27 +23,9 @@ def require_national() -> Path:
     return NATIONAL
 
 
-def _jieba_tokens(clean) -> pd.DataFrame:
-    """Stand-in with the tokenize contract, used only until textmine.segment exists."""
-    import jieba.posseg
-
-    stop = {"的", "了", "和", "是", "在", "与", "及", "等", "对", "把", "被", "为", "也", "都"}
-    rows = []
-    for sent in clean.sentences.itertuples():
-        pos = sent.start
-        for i, pair in enumerate(jieba.posseg.cut(sent.text)):
-            rows.append((sent.doc_id, sent.sent_id, i, pair.word, pair.flag, pos,
-                         pos + len(pair.word), pair.word in stop))
-            pos += len(pair.word)
-    return pd.DataFrame(rows, columns=["doc_id", "sent_id", "token_id", "token", "pos", "start",
-                                       "end", "is_stop"])
-
-
 def _tokenize(clean) -> pd.DataFrame:
-    try:
-        from textmine.segment import tokenize
-    except ImportError:
-        return _jieba_tokens(clean)
+    from textmine.segment import tokenize
+
     return tokenize(clean)
 
 
@@ -59,8 +41,6 @@ def national(years: tuple[int, ...] | None = None):
         files = [f for f in files if int(f.stem) in years]
     corpus = load_corpus(files)
     clean = clean_corpus(corpus)
-    if "year" not in clean.documents.columns:
-        clean.documents["year"] = clean.documents["doc_id"].str.extract(r"(\d{4})")[0].astype(int)
     return clean, _tokenize(clean)
 
 

@@ -9,9 +9,10 @@ and the counts of all other features in each (c = T − a, d = R − b). The sta
 * `chi2`: Pearson's χ². With `correction="default"` or "yates" Yates' continuity correction is
   applied as in R's `chisq.test(correct=TRUE)` (|O − E| reduced by min(0.5, |O − E|)), which is
   what quanteda's default gives for a 2×2 table.
-* `log_ratio`: Hardie's Log Ratio effect size, log2((a + 0.5)/T ÷ (b + 0.5)/R): the binary log of
-  the ratio of relative frequencies, with 0.5 added to both counts so that a term absent from one
-  side gets a finite value. 1 means twice as frequent (per token) in the target.
+* `log_ratio`: Hardie's Log Ratio effect size, log2((a/T) ÷ (b/R)): the binary log of the ratio
+  of relative frequencies; a zero count is replaced by 0.5 so that a term absent from one side
+  gets a finite value (its sign then reflects the smoothing, not the data, when the two sides
+  differ much in size). 1 means twice as frequent (per token) in the target.
 * `p`: the upper tail of the χ² distribution (1 degree of freedom) of the `measure` statistic.
 
 All three statistics are signed like quanteda's: negative when the term is relatively more
@@ -85,7 +86,7 @@ def keyness_table(n_target: np.ndarray, n_reference: np.ndarray, *, terms: Seque
         chi2 = np.where(expected > 0, deviation ** 2 / expected, 0.0).sum(axis=0)
     g2 = np.maximum(g2, 0.0)
     sign = np.where(a / total_t >= b / total_r, 1.0, -1.0)
-    log_ratio = np.log2(((a + 0.5) / total_t) / ((b + 0.5) / total_r))
+    log_ratio = np.log2((np.where(a > 0, a, 0.5) / total_t) / (np.where(b > 0, b, 0.5) / total_r))
     stat = g2 if measure == "g2" else chi2
     return pd.DataFrame({
         "term": np.asarray(terms, dtype=object),
