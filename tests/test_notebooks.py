@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from textmine import provenance
-from textmine.notebooks import list_notebooks, run_collection, write_report
+from textmine.notebooks import list_notebooks, run_collection, strip_outputs, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -93,6 +93,18 @@ def test_every_notebook_runs_on_the_default_corpus(default_run):
     html = [o["data"].get("text/html", "") for c in kwic.cells if c.cell_type == "code"
             for o in c.outputs if o.get("output_type") == "execute_result"]
     assert any("<table" in h and "match" in h for h in html)
+
+
+def test_strip_outputs_restores_a_clean_source(default_run, tmp_path):
+    out, _, _ = default_run
+    copy = tmp_path / "00_corpus_overview.ipynb"
+    shutil.copy(out / "build" / "notebooks" / copy.name, copy)
+    assert strip_outputs(copy) is True
+    nb = nbformat.read(copy, as_version=4)
+    assert all(c.outputs == [] and c.execution_count is None
+               for c in nb.cells if c.cell_type == "code")
+    assert "papermill" not in nb.metadata
+    assert strip_outputs(copy) is False
 
 
 def test_rerun_gives_identical_figures(default_run, tmp_path):

@@ -77,9 +77,10 @@ ax.set_title(clean.documents["title"].iloc[0])
 save(fig, "tiny_block_kinds")'''
 
 
-@pytest.fixture
-def project(tmp_path):
-    """A small project: the sample corpus and a one-notebook collection."""
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A small project: the sample corpus and a one-notebook collection, run once."""
+    tmp_path = tmp_path_factory.mktemp("project")
     (tmp_path / "corpus").mkdir()
     for name in ("jinan-party-building-report.txt", "metadata.csv"):
         shutil.copy(ROOT / "corpus" / name, tmp_path / "corpus" / name)
@@ -114,6 +115,7 @@ def test_main_job_writes_tables_figures_manifest_and_report(project):
 
 
 def test_verify_passes_on_a_rerun_and_lists_what_differs(project, capsys):
+    """(Runs after the test above: it edits the project's files.)"""
     manifest_path = project / "figures" / "MANIFEST.json"
     report = provenance.verify(manifest_path, quiet=True)
     assert report.ok, [str(d) for d in report.differences] + report.failures

@@ -197,6 +197,9 @@ def bar_terms(data: pd.DataFrame, value: str, term: str = "term", *, ax: Any = N
     ax.barh(rows[term].astype(str)[::-1], rows[value][::-1], color=color or PALETTE[0])
     ax.set_xlabel(xlabel or value)
     ax.set_ylabel("")
+    values = pd.to_numeric(rows[value], errors="coerce")
+    if len(values) and bool((values.dropna() % 1 == 0).all()):  # counts: whole-number ticks
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     return ax
 
 
