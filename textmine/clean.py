@@ -159,6 +159,8 @@ _CHROME_RE = re.compile(
     r"|[（(【]?(?:来源|稿源|出处|发布时间|发表时间|时间|日期|阅读量|浏览次数|点击数|责任编辑|编辑|责编|"
     r"审核|校审|校对|出品|特别支持|图片|摄影|视频|排版|美编|监制|统筹|终审|初审|复审|新媒体编辑|"
     r"网址|链接|原标题|字号|aliases|title|tags)\s*[:：].{0,60}"
+    r"|(?:责任编辑|编辑|责编|审核|校审|校对|出品|图片|摄影|视频|排版|美编|监制|统筹|负责|策划|设计|"
+    r"视觉)\s*[/／|｜]\s*.{1,40}"
     r"|\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2}日?\s*(?:星期[一二三四五六日天]|周[一二三四五六日])?\s*"
     r"(?:\d{1,2}[:：时]\d{2}(?:[:：分]\d{2})?[秒分]?)?"
     r"|[0-9a-f]{32}:?"
@@ -183,7 +185,7 @@ _NEWS_BYLINE = re.compile(
     r"(?:(?:文|图|文图|图文|摄影|文字)\s*(?:[/／|｜、]\s*(?:图|片|文|摄影|视频))?\s*[/／：:|｜]?\s*)?"
     r"(?:本报|本刊|新华社|人民日报|央视|中新社|[\u3400-\u9fff]{2,4}日报)?"
     r"(?:全媒体|融媒体|首席|特约|见习|实习)*"
-    r"\s*(?:记者|通讯员)\s*(?P<names>[\u3400-\u9fff·、， ]{2,40})$")
+    r"\s*(?:记者|通讯员)\s*[/／:：|｜]?\s*(?P<names>[\u3400-\u9fff·、， ]{2,40})$")
 #: A byline inside a lead paragraph: 本报讯（记者 张三 通讯员 李四）…
 #: or 新华社北京6月1日电（记者 王五）….
 _DATELINE_BYLINE = re.compile(
@@ -425,7 +427,7 @@ def _join_score(a: str, b: str) -> int:
     # Running text cut mid-sentence: long, or with a finished sentence before the cut (a line
     # of clauses without any sentence end is a heading more often than a cut paragraph).
     running = len(a) >= 60 or _FINAL_RE.search(a, 0, len(a) - 1) is not None
-    if running and (last in "，、," or _is_han(last) or last.isalnum()):
+    if (running and (_is_han(last) or last.isalnum())) or (_prose(a) and last in "，、,"):
         score += 2
     elif last in _CLAUSE_END:
         score += 1
@@ -639,7 +641,7 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
             previous = kinds[i]
             continue
         names = _byline_names(t) if len(t) <= 40 else None
-        if names and _CREDIT_BYLINE.match(t):
+        if names and (_CREDIT_BYLINE.match(t) or _NEWS_BYLINE.match(t)):
             kinds[i] = "byline"
             meta.setdefault("author", "、".join(dict.fromkeys(names)))
         elif _PHOTO_CREDIT.search(t) and len(t) <= 120:
