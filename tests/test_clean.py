@@ -397,6 +397,16 @@ def test_clean_corpus_tables_and_metadata():
         assert text[s.start:s.end] == s.text
 
 
+def test_clean_corpus_headline_replaces_the_first_line_guess(tmp_path):
+    from textmine.corpus import load_corpus
+
+    (tmp_path / "report.txt").write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    cleaned = clean_corpus(load_corpus(tmp_path))  # no metadata.csv: title guessed by loader
+    row = cleaned.documents.iloc[0]
+    assert row["title"] == "济南：基层党建迸发新活力 党建温度让百姓更幸福"
+    assert row["author"] == "夏侯凤超"
+
+
 def test_clean_corpus_keeps_given_metadata_and_handles_empty_documents():
     corpus = Corpus.from_texts({"a": "标题\n\n正文第一句。", "empty": ""})
     corpus.documents.loc[corpus.documents["doc_id"] == "a", "title"] = "给定标题"

@@ -924,8 +924,9 @@ def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = Non
     """Clean every document of `corpus` (in a process pool or on Dask if asked).
 
     `documents` gets the cleaned `text` (raw kept in `raw_text`), `n_chars` of the cleaned text
-    and `n_repairs` (page or column breaks rejoined); empty `title`/`author` fields are filled
-    from the text (headline, byline).
+    and `n_repairs` (page or column breaks rejoined); empty `title`/`author` fields, and a title
+    the loader guessed from the first line (`title_source` "headline"), are filled from the
+    headline and byline found by the cleaner.
     """
     from textmine.parallel import map_documents
 
@@ -945,6 +946,10 @@ def clean_corpus(corpus: Corpus, *, n_jobs: int | None = 1, scheduler: Any = Non
         values = [c.metadata.get(key) for c in cleaned]
         current = documents[key]
         empty = current.isna() | (current.astype("string").str.strip() == "")
+        if key == "title" and "title_source" in documents.columns:
+            # The loader's guess from the first line gives way to the headline found here
+            # (a photo caption often stands first on a newspaper page).
+            empty = empty | (documents["title_source"] == "headline")
         fill = pd.Series(values, index=documents.index)
         mask = empty & fill.notna()
         if mask.any():
