@@ -7,7 +7,8 @@ back in input order whatever the engine, so serial, pooled and Dask runs give id
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -45,10 +46,28 @@ def get_client(scheduler: Any) -> Any:
     return scheduler
 
 
+_WORKER_FUNC: Callable[[Any], Any] | None = None  # set once in each pool worker process
+
+
+def _install_worker_function(func: Callable[[Any], Any]) -> None:
+    global _WORKER_FUNC
+    _WORKER_FUNC = func
+
+
+def _call_worker_function(item: Any) -> Any:
+    assert _WORKER_FUNC is not None, "pool worker started without its function"
+    return _WORKER_FUNC(item)
+
+
 def map_documents(func: Callable[[T], R], items: Sequence[T], *, n_jobs: int | None = 1,
                   scheduler: Any = None, desc: str = "", quiet: bool = True,
                   chunksize: int | None = None) -> list[R]:
-    """`[func(item) for item in items]`, on one core, `n_jobs` processes or a Dask cluster."""
+    """`[func(item) for item in items]`, on one core, `n_jobs` processes or a Dask cluster.
+
+    In a process pool `func` is sent to each worker once (not with every chunk), so a function
+    object that builds something expensive on first use (a tokenizer's dictionary) builds it
+    once per worker.
+    """
     items = list(items)
     client = get_client(scheduler)
     if client is not None:
@@ -56,11 +75,97 @@ def map_documents(func: Callable[[T], R], items: Sequence[T], *, n_jobs: int | N
         out = []
         for fut in progress(futures, total=len(futures), desc=desc, quiet=quiet):
             out.append(fut.result())
+        if isinstance(scheduler, str):
+            client.close()
         return out
     jobs = min(effective_jobs(n_jobs), max(1, len(items)))
     if jobs == 1:
         return [func(item) for item in progress(items, len(items), desc, quiet)]
     if chunksize is None:
         chunksize = max(1, len(items) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(progress(pool.map(func, items, chunksize=chunksize), len(items), desc, quiet))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_install_worker_function,
+                             initargs=(func,)) as pool:
+        return list(progress(pool.map(_call_worker_function, items, chunksize=chunksize),
+                             len(items), desc, quiet))
+
+
+class _Done:
+    """A finished result that looks like a future (the serial engine computes on submit)."""
+
+    def __init__(self, value: Any):
+        self._value = value
+
+    def result(self) -> Any:
+        return self._value
+
+
+class Engine:
+    """Where per-batch work runs: this process, a process pool or a Dask cluster.
+
+    A context manager: `with Engine(n_jobs=2) as engine: engine.submit(func, batch).result()`.
+    A Dask `scheduler` may be a `distributed.Client` (left open) or an address (a client is
+    opened and closed here). `window` is how many batches may be in flight at once, which
+    bounds the memory that pending results take.
+    """
+
+    def __init__(self, n_jobs: int | None = 1, scheduler: Any = None):
+        self.n_jobs = n_jobs
+        self.scheduler = scheduler
+        self.client: Any = None
+        self.pool: ProcessPoolExecutor | None = None
+        self.workers = 1
+
+    def __enter__(self) -> Engine:
+        self.client = get_client(self.scheduler)
+        if self.client is not None:
+            info = self.client.scheduler_info()
+            self.workers = max(1, sum(w.get("nthreads", 1)
+                                      for w in info.get("workers", {}).values()))
+        else:
+            self.workers = effective_jobs(self.n_jobs)
+            if self.workers > 1:
+                self.pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        if self.client is not None and isinstance(self.scheduler, str):
+            self.client.close()
+        self.client = None
+
+    @property
+    def kind(self) -> str:
+        """"dask", "pool" or "serial"."""
+        return "dask" if self.client is not None else "pool" if self.pool is not None \
+            else "serial"
+
+    @property
+    def window(self) -> int:
+        return 1 if self.kind == "serial" else 2 * self.workers + 2
+
+    def submit(self, func: Callable[[T], R], item: T) -> Any:
+        """Start `func(item)`; the returned object's `.result()` gives its value."""
+        if self.client is not None:
+            return self.client.submit(func, item, pure=False)
+        if self.pool is not None:
+            return self.pool.submit(func, item)
+        return _Done(func(item))
+
+
+def imap_ordered(func: Callable[[T], R], items: Iterable[T], *, n_jobs: int | None = 1,
+                 scheduler: Any = None) -> Iterator[R]:
+    """`func(item)` for each item, yielded in input order as they finish.
+
+    Items are consumed lazily and at most `Engine.window` are in flight, so neither the input
+    nor the results are ever all in memory at once.
+    """
+    with Engine(n_jobs, scheduler) as engine:
+        pending: deque[Any] = deque()
+        for item in items:
+            pending.append(engine.submit(func, item))
+            while len(pending) >= engine.window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
