@@ -470,16 +470,11 @@ class Tokenizer:
         if spans is None:
             spans = self.protected_spans(text)
         span_starts = [s for s, _, _ in spans]
-        cut, hmm = self._cut, self.hmm
-        words: list[str] = []
-        span_at: list[int] = []  # token index of each protected-span token
-        span_pos: list[str] = []
-        sent_ids: list[int] = []
-        sent_starts: list[int] = []
-        counts: list[int] = []
+        gaps: list[str] = []  # the text between protected spans, sentence by sentence
+        plan: list[tuple[int, int, list]] = []  # (sent_id, start, items: gap index or span)
         n_spans = len(spans)
         for sent_id, s0, s1 in sentences:
-            n0 = len(words)
+            items: list = []
             cursor = s0
             i = bisect.bisect_right(span_starts, s0) - 1
             if i < 0 or spans[i][1] <= s0:
@@ -488,19 +483,69 @@ class Tokenizer:
                 s, e, p = spans[i]
                 s, e = max(s, s0), min(e, s1)
                 if s > cursor:
-                    words.extend(cut(text[cursor:s], hmm))
-                span_at.append(len(words))
-                span_pos.append(p)
-                words.append(text[s:e])
+                    items.append(len(gaps))
+                    gaps.append(text[cursor:s])
+                items.append((text[s:e], p))
                 cursor = e
                 i += 1
             if cursor < s1:
-                words.extend(cut(text[cursor:s1], hmm))
+                items.append(len(gaps))
+                gaps.append(text[cursor:s1])
+            plan.append((sent_id, s0, items))
+        pieces = self._cut_pieces(gaps)
+        words: list[str] = []
+        span_at: list[int] = []  # token index of each protected-span token
+        span_pos: list[str] = []
+        sent_ids: list[int] = []
+        sent_starts: list[int] = []
+        counts: list[int] = []
+        for sent_id, s0, items in plan:
+            n0 = len(words)
+            for item in items:
+                if isinstance(item, int):
+                    words.extend(pieces[item])
+                else:
+                    span_at.append(len(words))
+                    span_pos.append(item[1])
+                    words.append(item[0])
             if len(words) > n0:
                 sent_ids.append(sent_id)
                 sent_starts.append(s0)
                 counts.append(len(words) - n0)
         return self._columns(words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space)
+
+    def _cut_pieces(self, gaps: list[str]) -> list[list[str]]:
+        """jieba's tokens of each text in `gaps`, cut separately but in one engine call.
+
+        The texts are joined with a line break, which jieba never joins to anything, and the
+        tokens dealt back by length; should a token ever cross a joint, each text is cut on
+        its own instead.
+        """
+        cut, hmm = self._cut, self.hmm
+        if len(gaps) < 2:
+            return [cut(g, hmm) for g in gaps]
+        tokens = cut("\n".join(gaps), hmm)
+        out: list[list[str]] = []
+        current: list[str] = []
+        k = 0
+        remaining = len(gaps[0])
+        for tok in tokens:
+            if remaining == 0:
+                if tok != "\n":
+                    return [cut(g, hmm) for g in gaps]
+                out.append(current)
+                current = []
+                k += 1
+                remaining = len(gaps[k])
+                continue
+            remaining -= len(tok)
+            if remaining < 0:
+                return [cut(g, hmm) for g in gaps]
+            current.append(tok)
+        out.append(current)
+        if len(out) != len(gaps) or remaining:
+            return [cut(g, hmm) for g in gaps]
+        return out
 
     def _split_like_jieba(self, words: list[str], span_at: list[int], counts: list[int]):
         """Split ASCII tokens the way jieba does where jieba-rs keeps them whole.
