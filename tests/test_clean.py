@@ -150,7 +150,7 @@ def test_sample_nothing_is_lost(sample):
 
 
 @pytest.mark.parametrize("variant", ["one paragraph a line", "CRLF", "indented",
-                                     "no byline", "full-width digits"])
+                                     "no byline", "full-width digits", "no kicker"])
 def test_sample_layout_variants(sample, variant):
     """The same report extracted differently: the same structure comes out."""
     raw, _ = sample
@@ -158,7 +158,8 @@ def test_sample_layout_variants(sample, variant):
            "CRLF": raw.replace("\n", "\r\n"),
            "indented": raw.replace("\n\n", "\n\n\u3000\u3000"),
            "no byline": raw.replace("文/片 记者 夏侯凤超\n\n", ""),
-           "full-width digits": raw.replace("42.7", "４２．７")}[variant]
+           "full-width digits": raw.replace("42.7", "４２．７"),
+           "no kicker": raw.replace("高质量党建引领泉城高质量发展\n\n文/片", "文/片")}[variant]
     doc = clean_text(raw)
     check_consistent(raw, doc)
     assert doc.metadata["title"] == "济南：基层党建迸发新活力 党建温度让百姓更幸福"

@@ -554,7 +554,8 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
         mains = 0
         for i in reversed(content[:pos]):
             t = texts[i]
-            if not _heading_like(t, exclaim=True) or _LIST_MARKER.match(t):
+            if (not _heading_like(t, exclaim=True) or _LIST_MARKER.match(t)
+                    or _CAPTION_WORDS.search(t) or _PHOTO_CREDIT.search(t)):
                 break
             extra = t.startswith(_SUBTITLE_START) or bool(_DATELINE.match(t))
             if not extra:
