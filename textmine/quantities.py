@@ -41,6 +41,11 @@ Conventions
   news reports state figures too (`kinds=` narrows it, e.g. ("subheading", "paragraph")).
 - Not figures (see `textmine.spans`): numerals inside words, list markers, phone and document
   numbers, numbered formulations — those go to `textmine.formulations`.
+
+The figures are exactly the quantity and date spans of `detect_spans` on each sentence; for
+speed the grammar runs once over a document and the formulation scan only on sentences where a
+formulation could take a figure away (`spans.needs_formulation_check`). The hand-annotated
+gold set and its conventions: tests/annotations/quantities.jsonl and quantities-README.md.
 """
 
 from __future__ import annotations

@@ -17,12 +17,17 @@ agree on where a span starts and ends.
 - `textmine.formulations.formulation_spans(text)` (kind "formulation"), when that module
   exists. Formulation spans win over any figure span they overlap.
 
-What the grammar refuses on purpose: a bare number without a unit (unless it carries 万/亿), a
-numeral inside a word (第一书记, 一直以来, 统一, 一批, 一带一路, 两委, 六稳), a lone 一 with a
-classifier (一个, 一项: the indefinite article), list markers (一是, 第一，, （１）), document
-numbers (国发〔2024〕1号), phone numbers and digits glued to Latin letters (5G, COVID-19),
-and numbered formulations such as 四个一批, 三个代表 or 两个维护. Spans never contain a line break
-or sentence punctuation, so they never cross a sentence boundary.
+What the grammar refuses on purpose: a bare number without a unit (unless it carries 万/亿 or
+is a decimal ratio: 倍差从2.42缩小至2.12), a numeral inside a word (第一书记, 一直以来, 统一,
+一批, 一带一路, 两委, 六稳, 二人转, 五七道路), a lone 一 with a classifier (一个, 一项, 一年来:
+the indefinite article), a single Chinese numeral with a generic classifier (两个方面, 三篇文章,
+十项工作; but 三人, 五户, 三年, 两倍 are figures), a unit that starts a word (两千三百万台湾
+同胞 keeps 两千三百万), list markers (一是, 第一，, （１）), cohort and class labels (2024级),
+addresses (4 栋 607), document numbers (国发〔2024〕1号), phone numbers and digits glued to Latin
+letters (5G, COVID-19), and numbered formulations such as 四个一批, 三个代表 or 两个维护. Spans
+may hold one space between number and unit (news items write "18 个") but never a line break
+or sentence punctuation, so they never cross a sentence boundary. Traditional characters
+(萬, 億, 噸, 個, 點) are read through a one-to-one map, so offsets are those of the text.
 """
 
 from __future__ import annotations
