@@ -215,3 +215,22 @@ def test_command_line_jsonl_from_standard_input() -> None:
     assert [(r["surface"], r["value"], r["unit"]) for r in rows] == [
         ("300余斤", 300.0, "斤"), ("40余万元", 400000.0, "元")]
     assert set(rows[0]) == set(QUANTITY_COLUMNS)
+
+
+def test_figures_are_the_spans_of_the_shared_detector() -> None:
+    from textmine.spans import detect_spans
+
+    paths = sorted((CORPORA / "gov-work-reports-national").glob("19[5-8]*.txt"))[:4]
+    if not paths:
+        pytest.skip("../shared/corpora not available")
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        rows = quantities_of_text(text)
+        assert rows
+        for row in rows[:400]:
+            sentence = row["sentence"]
+            offset = text.index(sentence, max(0, row["start"] - len(sentence)))
+            spans = {(s.start + offset, s.end + offset) for s in detect_spans(sentence)
+                     if s.kind != "formulation"}
+            start = row["start"] + (row["surface"][:1] in "-−负")
+            assert (start, row["end"]) in spans, row["surface"]
