@@ -365,9 +365,12 @@ def _is_chrome(text: str) -> bool:
     """Web-page or Markdown debris: menus, source and editor lines, images, symbols."""
     if len(text) > 100 and text[0] not in "!<↑>本注":
         return False
-    if text in _CHROME_EXACT or _CHROME_RE.match(text) or _SITE_FOOTER.search(text):
+    if text in _CHROME_EXACT or _CHROME_RE.match(text):
         return True
-    if len(text) <= 60:  # a menu on one line: 【打印本页】【关闭窗口】, 下载 打印 全屏 收藏
+    if len(text) <= 80 and _SITE_FOOTER.search(text):
+        return True
+    # A menu on one line: 【打印本页】【关闭窗口】, 下载 打印 全屏 收藏.
+    if len(text) <= 60 and (" " in text or "】" in text or "|" in text or "/" in text):
         words = [w for w in _MENU_SPLIT.split(text) if w]
         return len(words) > 1 and all(w in _CHROME_EXACT or w + "：" in _CHROME_EXACT
                                       for w in words)
