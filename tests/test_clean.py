@@ -217,6 +217,13 @@ def test_soft_line_breaks_joined_in_blank_line_documents():
     check_consistent(raw, doc)
 
 
+def test_other_line_separators():
+    raw = "第一段。\u2028第二段。\u2029第三段。\r第四段。\x0c第五段。"
+    doc = clean_text(raw)
+    assert doc.blocks["text"].tolist() == [f"第{n}段。" for n in "一二三四五"]
+    check_consistent(raw, doc)
+
+
 def test_one_paragraph_a_line_documents_keep_lines():
     raw = "一、2025年工作回顾\n过去一年，我们砥砺前行。\n（一）稳增长\n经济总量迈上新台阶。\n"
     doc = clean_text(raw)

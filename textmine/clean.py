@@ -104,6 +104,8 @@ _NORM = re.compile(
     r"|(?P<ws>[^\S\n]+)"
     r"|(?P<p>[,:;!?()]))"
 )
+_OTHER_BREAK_CHARS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_OTHER_BREAK = re.compile("\r(?!\n)|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MD_HEADING = re.compile(r"#{1,6}[ \t]+")
 _FOOTNOTE_BREAK = re.compile(r"\n?\[[^\S\n]*\n\s*(?:CPC\s?)?\d{1,3}\s*\n[^\S\n]*\]\n?")
@@ -455,11 +457,15 @@ def _header_continuation(a: str, b: str) -> bool:
             and not any(c in "，、：" for c in a + b))
 
 
-def _footnote_view(raw: str) -> str:
-    """`raw` with Wikisource footnote markers spread over lines ([\\n4\\n]) folded to one line."""
-    if "[" not in raw:
-        return raw
-    return _FOOTNOTE_BREAK.sub(lambda m: "\n" + " " * (len(m.group()) - 1), raw)
+def _layout_view(raw: str) -> str:
+    """`raw` as the layout sees it, same length: other line separators (a lone \\r, U+2028 …)
+    as newlines, and Wikisource footnote markers spread over lines ([\\n4\\n]) folded."""
+    view = raw
+    if _OTHER_BREAK_CHARS.search(view):
+        view = _OTHER_BREAK.sub("\n", view)
+    if "[" in view:
+        view = _FOOTNOTE_BREAK.sub(lambda m: "\n" + " " * (len(m.group()) - 1), view)
+    return view
 
 
 def _front_matter(raw: str) -> tuple[int, str | None]:
@@ -713,7 +719,7 @@ def _clean_columns(raw: str) -> _Columns:
     if bad:
         raise ValueError(f"text holds an unpaired surrogate (U+{ord(bad.group()):04X}) at "
                          f"offset {bad.start()}: it was not decoded as Unicode text")
-    view = _footnote_view(raw)
+    view = _layout_view(raw)
     fm_end, fm_title = _front_matter(view)
     lines = []
     for m in _CONTENT.finditer(view):
