@@ -25,6 +25,7 @@ _EXPORTS = {
     "CleanCorpus": "clean",
     "clean_text": "clean",
     "clean_corpus": "clean",
+    "map_to_raw": "clean",
     "Span": "spans",
     "detect_spans": "spans",
     "Tokenizer": "segment",
