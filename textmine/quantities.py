@@ -77,6 +77,17 @@ from textmine.spans import (  # the grammar's building blocks are shared on purp
     simplified,
 )
 
+# Small patterns used on the hot path, compiled once.
+_VAGUE_MARKS = re.compile("^数|[余多几来]")
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_ADJACENT_DIGITS = re.compile("([一二三四五六七八九])([二三四五六七八九])")
+_WAN_YI = re.compile("[万亿]")
+_PER_SLASH = re.compile("[/／]")
+_CN_YEAR = re.compile("[一二][〇○零一二三四五六七八九]{3}")
+_BIG_MULT_CHAR = re.compile("[万亿萬億]")
+_TRAILING_BIG_MULT = re.compile("[万亿萬億]+$")
+_CHANGE_VERB = re.compile("(?:增加|增长|提高|下降|减少)了?$")
+
 QUANTITY_COLUMNS = ["doc_id", "sent_id", "start", "end", "surface", "value", "value_max", "unit",
                     "kind", "qualifier", "measure", "time", "sentence"]
 #: Block kinds read by default: all but bylines and page boilerplate.
@@ -145,7 +156,7 @@ _TIME = re.compile(
 def chinese_to_number(numeral: str) -> float | None:
     """The value of a written number: Arabic, Chinese (一千零五十三, 壹万贰仟), mixed (1.3万)."""
     s = numeral.translate(_FULLWIDTH).replace(",", "").replace(" ", "")
-    s = re.sub("^数|[余多几来]", "", s)
+    s = _VAGUE_MARKS.sub("", s)
     point = _CN_POINT.search(s)
     if point:  # 四点九, 三十六點九億: the Chinese decimal point
         whole = chinese_to_number(s[:point.start()])
@@ -155,7 +166,7 @@ def chinese_to_number(numeral: str) -> float | None:
         s = f"{int(whole)}.{decimals}{s[point.end():]}"
     if not s:
         return None
-    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", s):
+    if _PLAIN_NUMBER.fullmatch(s):
         return float(s)
     if len(s) >= 2 and all(c in _CN_DIGITS for c in s):  # digit by digit: 一九八三, 二〇二四
         return float("".join(str(_CN_DIGITS[c]) for c in s))
@@ -186,7 +197,7 @@ def chinese_to_number(numeral: str) -> float | None:
 
 def _number_range(numeral: str) -> tuple[float | None, float | None]:
     """Value and upper value of a number; 五六百 → (500, 600), 三四十 → (30, 40)."""
-    m = re.search("([一二三四五六七八九])([二三四五六七八九])", numeral)
+    m = _ADJACENT_DIGITS.search(numeral)
     if m and _CN_DIGITS[m.group(2)] == _CN_DIGITS[m.group(1)] + 1 and not all(
             c in _CN_DIGITS for c in numeral.rstrip("余多几来")):
         low = numeral[:m.start(2)] + numeral[m.end(2):]
@@ -199,8 +210,8 @@ def _number_range(numeral: str) -> tuple[float | None, float | None]:
 
 def _kind_of_unit(unit: str, number: str = "") -> str:
     if not unit:
-        return "other" if "." in number and not re.search("[万亿]", number) else "count"
-    return UNIT_KINDS.get(re.split("[/／]", unit)[0], "other")
+        return "other" if "." in number and not _WAN_YI.search(number) else "count"
+    return UNIT_KINDS.get(_PER_SLASH.split(unit)[0], "other")
 
 
 def _unit_name(unit: str) -> str:
@@ -217,7 +228,7 @@ def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] 
         value = 2.0 ** (_CN_DIGITS[m.group("n")])
         return _row(value, None, "倍", "multiple", "more_than" if m.group("more") else "exact")
     if span_kind == "date":
-        if re.fullmatch("[一二][〇○零一二三四五六七八九]{3}", surface):  # 一九八○比一九七五年
+        if _CN_YEAR.fullmatch(surface):  # 一九八○比一九七五年
             return _row(chinese_to_number(surface), None, "年", "year", "exact")
         year = _DATE_YEAR.match(surface)
         if year is None:
@@ -261,9 +272,9 @@ def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] 
             value_max = None
     if value is None:
         return None
-    if value_max is not None and n2 and not re.search("[万亿萬億]", n1):
+    if value_max is not None and n2 and not _BIG_MULT_CHAR.search(n1):
         # 3万至5万 parses as written; 30—40万 means 300000—400000: borrow the multiplier
-        mult = re.search("[万亿萬億]+$", n2.rstrip("余多几来"))
+        mult = _TRAILING_BIG_MULT.search(n2.rstrip("余多几来"))
         if mult:
             value = chinese_to_number(n1 + mult.group()) or value
     qualifier = "range" if value_max is not None else (
@@ -294,7 +305,7 @@ def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
         clause = text[max(0, start - 12):start]
         m = _AVERAGE.search(clause)
         if m and "人均" not in clause[-6:] and not (
-                m.group(1) == "平均" and re.search("(?:增加|增长|提高|下降|减少)了?$", m.group(2))):
+                m.group(1) == "平均" and _CHANGE_VERB.search(m.group(2))):
             return "average"
     return ""
 

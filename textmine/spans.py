@@ -36,6 +36,11 @@ import re
 from dataclasses import dataclass
 
 #: POS tags the tokenizer gives protected spans (jieba's tag set has none for them).
+# Small patterns used on the hot path, compiled once.
+_ENDS_WAN_YI = re.compile("[万亿]$")
+_WAN_YI = re.compile(r"[万亿]")
+_DECIMAL = re.compile(r"[0-9０-９]+[.．][0-9０-９]+")
+
 SPAN_POS = {"quantity": "mq", "date": "t", "formulation": "nz"}
 
 
@@ -189,7 +194,7 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     nxt = text[end] if end < len(text) else " "
     last = surface[-1]
     if last in _UNIT_BLOCKED_BY and nxt in _UNIT_BLOCKED_BY[last]:
-        if not re.search("[万亿]$", surface[:-1]):
+        if not _ENDS_WAN_YI.search(surface[:-1]):
             return -1
         end, surface = end - 1, surface[:-1]  # 两千三百万台湾同胞 → 两千三百万
     after = text[end:end + 2].lstrip(" ")
@@ -214,8 +219,8 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     arabic = any(c in "0123456789０１２３４５６７８９" for c in surface)
     if not arabic:
         return _accept_chinese(text, start, end, surface, has_unit)
-    if not has_unit and not re.search(r"[万亿]", surface):
-        if re.fullmatch(r"[0-9０-９]+[.．][0-9０-９]+", surface) and _RATIO.search(
+    if not has_unit and not _WAN_YI.search(surface):
+        if _DECIMAL.fullmatch(surface) and _RATIO.search(
                 text, max(0, start - 14), start):
             return end  # 收入倍差从2.42缩小至2.12: a ratio, kind "other"
         return -1
@@ -227,7 +232,7 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     core = _CN_ONLY.match(surface)
     number = core.group() if core else ""
     rest = surface[len(number):]
-    if not has_unit and not re.search("[万亿]", number[1:]):
+    if not has_unit and not _WAN_YI.search(number[1:]):
         return -1
     vague = number[:1] in ("几", "数")  # 几万项, 数千人: "several"
     if vague:
