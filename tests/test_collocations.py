@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from themes_data import national, sample
+from themes_data import SAMPLE, national, sample
 
 from textmine.collocations import COLLOCATION_COLUMNS, collocations, cooccurrence_graph
 from textmine.dfm import build_dfm
@@ -91,3 +91,14 @@ def test_empty_result_has_the_columns():
                            "is_stop": [False, True, False]})
     assert list(collocations(tokens, min_count=1).columns) == COLLOCATION_COLUMNS
     assert collocations(tokens, min_count=1).empty
+
+
+def test_command_line_collocations(capsys):
+    from io import StringIO
+
+    from textmine.cli import main
+
+    assert main(["collocations", str(SAMPLE), "--min-count", "2", "--sort-by", "pmi", "-q"]) == 0
+    table = pd.read_csv(StringIO(capsys.readouterr().out))
+    assert list(table.columns) == COLLOCATION_COLUMNS
+    assert table["pmi"].is_monotonic_decreasing and (table["n"] >= 2).all()

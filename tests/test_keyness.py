@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
-from themes_data import national
+from themes_data import NATIONAL, national
 
 from textmine.dfm import build_dfm
 from textmine.keyness import KEYNESS_COLUMNS, keyness, keyness_table
@@ -84,3 +85,18 @@ def test_bad_groups_are_named(reports):
         keyness(reports, 2021, by="year", reference=[2021, 2022])
     with pytest.raises(KeyError, match="province"):
         keyness(reports, "山东", by="province")
+
+
+def test_command_line_keyness(capsys):
+    from io import StringIO
+
+    from textmine.cli import main
+
+    files = [str(NATIONAL / f"{y}.txt") for y in (2016, 2021, 2022)]
+    assert main(["keyness", *files, "--by", "year", "--target", "2021", "2022", "--top", "15",
+                 "-q"]) == 0
+    table = pd.read_csv(StringIO(capsys.readouterr().out))
+    assert list(table.columns) == KEYNESS_COLUMNS
+    assert len(table) == 15 and "疫情" in set(table["term"])
+    with pytest.raises(SystemExit, match="1999"):
+        main(["keyness", *files, "--target", "1999", "-q"])

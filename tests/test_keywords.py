@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from themes_data import national, sample
+from themes_data import SAMPLE, national, sample
 
 from textmine.dfm import build_dfm
 from textmine.keywords import (
@@ -87,3 +87,15 @@ def test_keywords_are_deterministic_and_reject_bad_options(reports):
         keywords(reports, method="lsa")
     with pytest.raises(KeyError, match="province"):
         keywords(reports, by="province")
+
+
+def test_command_line_keywords(capsys, tmp_path):
+    from textmine.cli import main
+    from textmine.tables import read_table
+
+    out = tmp_path / "keywords.jsonl"
+    assert main(["keywords", str(SAMPLE), "--method", "textrank", "--top", "8", "--out",
+                 str(out), "-q"]) == 0
+    table = read_table(out)
+    assert list(table.columns) == KEYWORD_COLUMNS
+    assert len(table) == 8 and "济南" in set(table["term"])

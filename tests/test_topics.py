@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from themes_data import national, sample
+from themes_data import SAMPLE, national, sample
 
 from textmine.topics import (
     SELECTION_COLUMNS,
@@ -109,3 +109,20 @@ def test_a_single_report_by_paragraph():
     assert any("羊肚菌" in terms[:5] for terms in top), top
     with pytest.raises(ValueError, match="paragraph"):
         fit_topics(dfm, k=20)
+
+
+def test_command_line_topics(capsys, tmp_path):
+    from io import StringIO
+
+    from textmine.cli import main
+    from textmine.tables import read_table
+
+    doc_topics, selection = tmp_path / "doc_topics.parquet", tmp_path / "selection.csv"
+    assert main(["topics", str(SAMPLE), "--k", "2-3", "--seeds", "1", "--doc-topics",
+                 str(doc_topics), "--selection", str(selection), "-q"]) == 0
+    terms = pd.read_csv(StringIO(capsys.readouterr().out))
+    assert list(terms.columns) == ["topic", "term", "weight", "rank"]
+    assert list(read_table(doc_topics).columns) == ["unit", "topic", "weight"]
+    curve = read_table(selection)
+    assert list(curve["k"]) == [2, 3] and curve["chosen"].sum() == 1
+    assert terms["topic"].nunique() == int(curve.loc[curve["chosen"], "k"].iloc[0])

@@ -238,6 +238,128 @@ def cmd_lexicon_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _theme_matrix(args: argparse.Namespace, unit: str, **options):
+    """Load, clean and tokenize the corpus of the command line; its document-feature matrix."""
+    from textmine.dfm import build_dfm
+    from textmine.segment import tokenize
+
+    config, clean = _load(args, args.paths)
+    tokens = tokenize(clean, _segment_tokenizer(args, config, args.paths), n_jobs=args.jobs,
+                      scheduler=args.scheduler, quiet=args.quiet,
+                      cache_dir=config.cache_dir, use_cache=config.use_cache)
+    if getattr(args, "pos_keep", None):
+        options["pos_keep"] = tuple(t for t in args.pos_keep.split(",") if t)
+    try:
+        dfm = build_dfm(tokens, unit=unit, sentences=clean.sentences, documents=clean.documents,
+                        **options)
+    except ValueError as err:
+        raise SystemExit(f"textmine: {err}") from None
+    return config, clean, tokens, dfm
+
+
+def _check_column(dfm, column: str | None) -> None:
+    if column is not None and column not in dfm.units.columns:
+        raise SystemExit(f"textmine: no metadata column {column!r}; columns: "
+                         f"{', '.join(map(str, dfm.units.columns))}")
+
+
+def cmd_keywords(args: argparse.Namespace) -> int:
+    """Write the keywords table (textmine.keywords): group, term, score, rank, n."""
+    from textmine.keywords import keywords
+    from textmine.tables import write_table
+
+    _, _, _, dfm = _theme_matrix(args, args.unit)
+    _check_column(dfm, args.by)
+    table = keywords(dfm, method=args.method, by=args.by, top_n=args.top, idf=args.idf)
+    write_table(table, args.out, args.format)
+    return 0
+
+
+def cmd_keyness(args: argparse.Namespace) -> int:
+    """Write the keyness table (textmine.keyness) of --target against --reference."""
+    from textmine.keyness import keyness
+    from textmine.tables import write_table
+
+    _, _, _, dfm = _theme_matrix(args, "document")
+    _check_column(dfm, args.by)
+    try:
+        table = keyness(dfm, args.target, by=args.by, reference=args.reference,
+                        measure=args.measure, correction=args.correction,
+                        min_count=args.min_count)
+    except (ValueError, KeyError) as err:
+        raise SystemExit(f"textmine: {err}") from None
+    write_table(table.head(args.top) if args.top else table, args.out, args.format)
+    return 0
+
+
+def cmd_collocations(args: argparse.Namespace) -> int:
+    """Write the collocations table (textmine.collocations): bigrams and trigrams by G²/PMI."""
+    from textmine.collocations import collocations
+    from textmine.segment import tokenize
+    from textmine.tables import write_table
+
+    config, clean = _load(args, args.paths)
+    tokens = tokenize(clean, _segment_tokenizer(args, config, args.paths), n_jobs=args.jobs,
+                      scheduler=args.scheduler, quiet=args.quiet,
+                      cache_dir=config.cache_dir, use_cache=config.use_cache)
+    sizes = tuple(int(v) for v in args.sizes.split(",") if v)
+    try:
+        table = collocations(tokens, sizes=sizes, min_count=args.min_count, sort_by=args.sort_by)
+    except ValueError as err:
+        raise SystemExit(f"textmine: {err}") from None
+    write_table(table.head(args.top) if args.top else table, args.out, args.format)
+    return 0
+
+
+def _topic_ks(text: str | None, default: tuple[int, int]) -> list[int]:
+    """'8' → [8]; '3-12' → 3…12; '5,10,15' → those; None → the config's range."""
+    if not text:
+        return list(range(default[0], default[1] + 1))
+    try:
+        if "-" in text:
+            low, high = (int(v) for v in text.split("-", 1))
+            return list(range(low, high + 1))
+        return [int(v) for v in text.split(",") if v]
+    except ValueError:
+        raise SystemExit(f"textmine: --k {text!r}: give N, LOW-HIGH or N1,N2,…") from None
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    """Write topic_terms (textmine.topics); --doc-topics, --selection, --prevalence add tables."""
+    from textmine.segment import tokenize
+    from textmine.tables import write_table
+    from textmine.topics import fit_topics, topic_dfm
+
+    config, clean = _load(args, args.paths)
+    tokens = tokenize(clean, _segment_tokenizer(args, config, args.paths), n_jobs=args.jobs,
+                      scheduler=args.scheduler, quiet=args.quiet,
+                      cache_dir=config.cache_dir, use_cache=config.use_cache)
+    seed = config.random_state if args.seed is None else args.seed
+    seeds = tuple(int(v) for v in args.seeds.split(",") if v)
+    try:
+        dfm = topic_dfm(tokens, sentences=clean.sentences, documents=clean.documents,
+                        unit=args.unit)
+        if args.prevalence_by:
+            _check_column(dfm, args.prevalence_by)
+        model = fit_topics(dfm, method=args.method, k=_topic_ks(args.k, config.topic_range),
+                           random_state=seed, seeds=seeds)
+    except ValueError as err:
+        raise SystemExit(f"textmine: {err}") from None
+    write_table(model.topic_terms, args.out, args.format)
+    if args.doc_topics:
+        write_table(model.doc_topics, args.doc_topics)
+    if args.selection:
+        write_table(model.selection, args.selection)
+    if args.prevalence_by:
+        write_table(model.prevalence(args.prevalence_by), args.prevalence)
+    if not args.quiet:
+        print(f"topics: k={model.k} chosen by coherence and stability from "
+              f"{', '.join(map(str, model.selection['k']))}", file=sys.stderr)
+        for row in model.labels.itertuples():
+            print(f"  {row.topic:3d}  {row.label}  (NPMI {row.coherence:.2f})", file=sys.stderr)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The main job: tables, every notebook executed headless, figures, the HTML report."""
     from textmine.notebooks import run_main_job
@@ -396,6 +518,83 @@ def build_parser() -> argparse.ArgumentParser:
     _table_options(p)
     _add_common(p)
     p.set_defaults(func=cmd_tokens)
+
+    p = sub.add_parser("keywords", help="keywords per document or group: TF-IDF or TextRank",
+                       description="Keywords of each document (or each group of a metadata "
+                       "column, --by year) by TF-IDF (IDF fitted on the corpus; jieba's general "
+                       "IDF for fewer than 10 units) or TextRank. Columns: group, term, score, "
+                       "rank, n.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
+    p.add_argument("--by", metavar="COLUMN", help="group by this metadata column (default: "
+                   "each document)")
+    p.add_argument("--method", choices=["tfidf", "textrank"], default="tfidf")
+    p.add_argument("--top", type=int, default=20, metavar="N", help="terms per group (20)")
+    p.add_argument("--unit", choices=["document", "paragraph", "sentence"], default="document",
+                   help="rows of the matrix the IDF is fitted on (default document)")
+    p.add_argument("--idf", choices=["auto", "corpus", "jieba"], default="auto")
+    p.add_argument("--pos-keep", metavar="TAGS", help="keep only these POS prefixes (n,v,nz…)")
+    _table_options(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_keywords)
+
+    p = sub.add_parser("keyness", help="terms distinguishing a target group from a reference",
+                       description="Keyness as quanteda's textstat_keyness: each term's G² "
+                       "(Williams-corrected) and χ² (Yates) for --target against --reference "
+                       "(default: all other documents), signed (negative: more frequent in the "
+                       "reference), with the log ratio and raw counts.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
+    p.add_argument("--by", default="year", metavar="COLUMN",
+                   help="metadata column whose values --target/--reference name (default year)")
+    p.add_argument("--target", nargs="+", required=True, metavar="VALUE")
+    p.add_argument("--reference", nargs="+", metavar="VALUE",
+                   help="reference values (default: every other document)")
+    p.add_argument("--measure", choices=["g2", "chi2"], default="g2",
+                   help="statistic to sort by and give p for (default g2)")
+    p.add_argument("--correction", choices=["default", "williams", "yates", "none"],
+                   default="default")
+    p.add_argument("--min-count", type=int, default=1, metavar="N")
+    p.add_argument("--top", type=int, default=None, metavar="N", help="only the first N rows")
+    p.add_argument("--pos-keep", metavar="TAGS", help="keep only these POS prefixes (n,v,nz…)")
+    _table_options(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_keyness)
+
+    p = sub.add_parser("collocations", help="bigrams and trigrams ranked by G² and PMI",
+                       description="Adjacent token sequences within sentences (no punctuation "
+                       "or stopword inside) seen at least --min-count times, with PMI and G². "
+                       "Columns: collocation, tokens, length, n, pmi, g2.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
+    p.add_argument("--min-count", type=int, default=3, metavar="N")
+    p.add_argument("--sizes", default="2,3", metavar="2,3", help="sequence lengths (2,3)")
+    p.add_argument("--sort-by", choices=["g2", "pmi", "n"], default="g2")
+    p.add_argument("--top", type=int, default=None, metavar="N", help="only the first N rows")
+    _table_options(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_collocations)
+
+    p = sub.add_parser("topics", help="topic model (NMF/LDA) with k chosen by coherence",
+                       description="Fit NMF or LDA topic models by paragraph for each k, choose "
+                       "k by NPMI coherence and stability across seeds, and write topic_terms "
+                       "(topic, term, weight, rank). The topic labels go to standard error.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
+    p.add_argument("--method", choices=["nmf", "lda"], default="nmf")
+    p.add_argument("--k", metavar="N|LOW-HIGH|N1,N2",
+                   help="numbers of topics to try (default: the config's topic_range, 3-12)")
+    p.add_argument("--seed", type=int, default=None, help="random_state (default: config's)")
+    p.add_argument("--seeds", default="1,2,3", metavar="S1,S2",
+                   help="subsampling seeds for stability ('' to skip; default 1,2,3)")
+    p.add_argument("--unit", choices=["paragraph", "document", "sentence"], default="paragraph")
+    p.add_argument("--doc-topics", metavar="FILE", help="also write doc_topics (unit, topic, "
+                   "weight)")
+    p.add_argument("--selection", metavar="FILE", help="also write the model-selection curve "
+                   "(k, coherence, stability, chosen)")
+    p.add_argument("--prevalence-by", metavar="COLUMN",
+                   help="also write topic prevalence by this metadata column (to --prevalence)")
+    p.add_argument("--prevalence", metavar="FILE", default=None,
+                   help="file for the prevalence table (default: stdout after topic_terms)")
+    _table_options(p)
+    _add_common(p)
+    p.set_defaults(func=cmd_topics)
 
     p = sub.add_parser("lexicon", help="lexicon tools (lexicon check TERM…)",
                        description="Inspect the segmentation lexicons.")

@@ -81,7 +81,7 @@ class DocumentFeatureMatrix:
         if missing:
             raise KeyError(f"cannot group by {missing}: the units have columns "
                            f"{list(self.units.columns)}")
-        keys = self.units[columns].astype(str)
+        keys = pd.DataFrame({c: group_labels(self.units[c]) for c in columns})
         labels = keys.agg("|".join, axis=1) if len(columns) > 1 else keys[columns[0]]
         group_ids, uniques = pd.factorize(labels, sort=True)
         n_groups = len(uniques)
@@ -115,6 +115,16 @@ class DocumentFeatureMatrix:
             "term": self.features[coo.col[order]],
             "n": coo.data[order].astype(np.int64),
         })
+
+
+def group_labels(values: pd.Series) -> pd.Series:
+    """Metadata values as group labels (strings); whole floats print as ints (2021.0 → "2021")."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.dropna()
+        if (whole == whole.round()).all():
+            return values.map(lambda v: "" if pd.isna(v) else str(int(v)))
+    return values.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v))
+                      else str(v))
 
 
 def _pos_matches(pos: pd.Series, prefixes: Iterable[str]) -> np.ndarray:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from textmine.dfm import DocumentFeatureMatrix
+from textmine.dfm import DocumentFeatureMatrix, group_labels
 
 KEYNESS_COLUMNS = ["term", "g2", "chi2", "log_ratio", "n_target", "n_reference", "p"]
 CORRECTIONS = ("default", "williams", "yates", "none")
@@ -46,7 +46,7 @@ def _select(units: pd.DataFrame, by: str, values: list[Any]) -> np.ndarray:
     if by not in units.columns:
         raise KeyError(f"no column {by!r} to select groups by; the units have "
                        f"{list(units.columns)}")
-    column = units[by].astype(str)
+    column = group_labels(units[by])
     wanted = {str(v) for v in values}
     unknown = sorted(wanted - set(column))
     if unknown:

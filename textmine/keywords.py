@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from textmine.dfm import DocumentFeatureMatrix
+from textmine.dfm import DocumentFeatureMatrix, group_labels
 
 KEYWORD_COLUMNS = ["group", "term", "score", "rank", "n"]
 #: Below this many units the corpus IDF is not trusted and jieba's general IDF is used.
@@ -68,7 +68,7 @@ def _groups(dfm: DocumentFeatureMatrix, by: str | None) -> tuple[np.ndarray, lis
         return ids, [str(u) for u in uniques]
     if by not in dfm.units.columns:
         raise KeyError(f"no column {by!r} to group by; the units have {list(dfm.units.columns)}")
-    ids, uniques = pd.factorize(dfm.units[by].astype(str), sort=True)
+    ids, uniques = pd.factorize(group_labels(dfm.units[by]), sort=True)
     return ids, [str(u) for u in uniques]
 
 
