@@ -231,7 +231,7 @@ def test_one_paragraph_a_line_documents_keep_lines():
 
 
 def test_empty_and_blank_documents():
-    for raw in ("", "   \n\n\u200b\n", "\ufeff"):
+    for raw in ("", "   \n\n\u200b\n", "\ufeff", "**", "# **\n"):
         doc = clean_text(raw)
         assert doc.text == "" and doc.blocks.empty and doc.sentences.empty
         assert doc.restore_raw() == raw

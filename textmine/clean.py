@@ -724,6 +724,8 @@ def _clean_columns(raw: str) -> _Columns:
     lines = []
     for m in _CONTENT.finditer(view):
         line = _normalise_line(raw, m.start(), m.end())
+        if not line.text:
+            continue  # only markup (a lone **): removed with the line breaks around it
         line.fixed = m.start() < fm_end
         lines.append(line)
 
