@@ -111,7 +111,8 @@ _PARTS = re.compile(
     rf"(?P<suf>{_SUFFIX})?$"
 )
 _ORDINAL = re.compile(
-    rf"^第(?P<n>{_NUM})(?P<u>.*)$|^(?P<n2>{_CN})(?P<u2>届|大|次)(?:(?P<n3>{_CN})中全会|(?:全体)?会议)?$")
+    rf"^第(?P<n>{_NUM})(?P<u>.*)$|^(?P<n2>{_CN})(?P<u2>届|大|次|中全会)"
+    rf"(?:(?P<n3>{_CN})中全会|(?:全体)?会议)?$")
 _CN_POINT = re.compile(f"[点點]([{''.join(_CN_DIGITS)}]+)")
 _INNER_APPROX = re.compile(rf"(?:{_ARABIC}|{_CN}){_APPROX}|{_MULT}{_APPROX}")
 _FRACTION = re.compile(rf"^(?P<d>{_NUM})分之(?P<n>{_NUM})$")
@@ -215,8 +216,8 @@ def _kind_of_unit(unit: str, number: str = "") -> str:
 
 
 def _unit_name(unit: str) -> str:
-    return {"％": "%", "个百分点": "百分点", "个小时": "小时", "个工作日": "工作日",
-            "个星期": "星期", "个部门": "部门"}.get(unit, unit)
+    return {"％": "%", "个百分点": "百分点", "元人民币": "元", "个小时": "小时",
+            "个工作日": "工作日", "个星期": "星期", "个部门": "部门"}.get(unit, unit)
 
 
 def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] | None:
