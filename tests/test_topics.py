@@ -126,3 +126,12 @@ def test_command_line_topics(capsys, tmp_path):
     curve = read_table(selection)
     assert list(curve["k"]) == [2, 3] and curve["chosen"].sum() == 1
     assert terms["topic"].nunique() == int(curve.loc[curve["chosen"], "k"].iloc[0])
+
+
+def test_minibatch_and_sliding_window_options(eras):
+    model = fit_topics(eras, k=3, seeds=(), minibatch=True, windows=20)
+    again = fit_topics(eras, k=3, seeds=(), minibatch=True, windows=20)
+    pd.testing.assert_frame_equal(model.topic_terms, again.topic_terms)
+    assert model.k == 3 and np.isfinite(model.selection["coherence"]).all()
+    with pytest.raises(ValueError, match="method"):
+        fit_topics(eras, method="lsa", k=3)
