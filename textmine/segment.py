@@ -525,27 +525,18 @@ class Tokenizer:
         if len(gaps) < 2:
             return [cut(g, hmm) for g in gaps]
         tokens = cut("\n".join(gaps), hmm)
-        out: list[list[str]] = []
-        current: list[str] = []
-        k = 0
-        remaining = len(gaps[0])
-        for tok in tokens:
-            if remaining == 0:
-                if tok != "\n":
-                    return [cut(g, hmm) for g in gaps]
-                out.append(current)
-                current = []
-                k += 1
-                remaining = len(gaps[k])
-                continue
-            remaining -= len(tok)
-            if remaining < 0:
-                return [cut(g, hmm) for g in gaps]
-            current.append(tok)
-        out.append(current)
-        if len(out) != len(gaps) or remaining:
+        gap_len = np.fromiter(map(len, gaps), np.int64, len(gaps))
+        joints = np.cumsum(gap_len)[:-1] + np.arange(len(gaps) - 1)  # offsets of the "\n"s
+        tok_len = np.fromiter(map(len, tokens), np.int64, len(tokens))
+        tok_start = np.cumsum(tok_len) - tok_len
+        at = np.searchsorted(tok_start, joints)
+        clipped = np.minimum(at, len(tokens) - 1)
+        if (at >= len(tokens)).any() or (tok_start[clipped] != joints).any() \
+                or any(tokens[i] != "\n" for i in at.tolist()):
             return [cut(g, hmm) for g in gaps]
-        return out
+        bounds = [0, *(at + 1).tolist()]
+        ends = [*at.tolist(), len(tokens)]
+        return [tokens[a:b] for a, b in zip(bounds, ends, strict=True)]
 
     def _split_like_jieba(self, words: list[str], span_at: list[int], counts: list[int]):
         """Split ASCII tokens the way jieba does where jieba-rs keeps them whole.
@@ -728,8 +719,9 @@ def tokenize(corpus_or_text: Any, tokenizer: Tokenizer | None = None, *,
         cache = Cache(cache_dir)
     sents = clean.analysis_sentences(kinds)
     by_doc: dict[str, list[tuple[int, int, int]]] = {}
-    for doc_id, sent_id, s, e in zip(sents["doc_id"], sents["sent_id"], sents["start"],
-                                     sents["end"], strict=True):
+    for doc_id, sent_id, s, e in zip(sents["doc_id"].tolist(), sents["sent_id"].tolist(),
+                                     sents["start"].tolist(), sents["end"].tolist(),
+                                     strict=True):
         by_doc.setdefault(doc_id, []).append((int(sent_id), int(s), int(e)))
     doc_ids = list(clean.documents["doc_id"])
     texts = list(clean.documents["text"])
