@@ -238,8 +238,8 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     vague = number[:1] in ("几", "数")  # 几万项, 数千人: "several"
     if vague:
         number = number[1:]
-    if number[:1] in "百千万" and prev in "上近数约逾超" and prev:
-        vague = True  # 上百万, 近千万, 近百个
+    if number[:1] in "百千万" and (prev in "上近数约逾超" and prev or number[1:2] in ("余", "多")):
+        vague = True  # 上百万, 近千万, 近百个, 百余家, 千余人, 万余名
     if not number or not vague and number[0] in "百千万亿佰仟萬億":
         return -1  # 万人下乡, 千村, 百姓, 亿元楼宇
     digits_only = number.rstrip("余多几来")
