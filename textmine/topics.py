@@ -270,9 +270,10 @@ class TopicModel:
         if by not in self.units.columns:
             raise KeyError(f"no column {by!r}; the units have {list(self.units.columns)}")
         weights = self.units["n_tokens"].to_numpy(dtype=float)
-        ids, groups = pd.factorize(self.units[by], sort=True)
+        ids, groups = pd.factorize(self.units[by], sort=True)  # missing values: −1, left out
         mass = np.zeros((len(groups), self.k))
-        np.add.at(mass, ids, self.unit_topic * weights[:, None])
+        known = ids >= 0
+        np.add.at(mass, ids[known], (self.unit_topic * weights[:, None])[known])
         totals = mass.sum(axis=1, keepdims=True)
         share = np.divide(mass, totals, out=np.zeros_like(mass), where=totals > 0)
         labels = self.labels.set_index("topic")["label"]
