@@ -115,6 +115,24 @@ class DocumentResult:
     counts: dict[str, tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray]]
     cached: bool = False
 
+    def pack(self) -> tuple[Any, ...]:
+        """A compact form for the on-disk cache: each table as zstd-compressed Arrow IPC."""
+        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        packed = {}
+        for name, table in self.tables.items():
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+                writer.write_table(table)
+            packed[name] = sink.getvalue().to_pybytes()
+        return (PIPELINE_VERSION, self.doc_id, packed, self.fields, self.counts)
+
+    @classmethod
+    def unpack(cls, packed: tuple[Any, ...]) -> DocumentResult:
+        """The result `pack` stored, marked as coming from the cache."""
+        _, doc_id, tables, fields, counts = packed
+        return cls(doc_id, {name: pa.ipc.open_stream(blob).read_all()
+                            for name, blob in tables.items()}, fields, counts, cached=True)
+
 
 _STAGES_IN_PROCESS: dict[str, DocumentStages] = {}
 
@@ -198,7 +216,7 @@ class DocumentStages:
         for doc_id, raw in batch:
             result = self.process(doc_id, raw)
             if self.cache is not None:
-                self.cache.put("pipeline", self.document_key(doc_id, raw), result)
+                self.cache.put("pipeline", self.document_key(doc_id, raw), result.pack())
             out.append(result)
         return out
 
@@ -270,7 +288,8 @@ class DocumentStages:
 
     def _feature_flags(self, combos: list[tuple[str, str, bool]]) -> None:
         """Decide, once a process, which (token, pos, is_stop) can be a feature of the
-        document matrix (dfm defaults) and of the topic matrix (topic parts of speech)."""
+        document matrix (dfm defaults) and of the topic matrix (topic parts of speech), with
+        `textmine.dfm.filter_tokens` itself."""
         from textmine.dfm import filter_tokens
         from textmine.topics import TOPIC_POS
 
@@ -286,29 +305,44 @@ class DocumentStages:
                 ) -> dict[str, tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray]]:
         """Sparse counts of the document's features: per unit, (terms, unit keys, rows, cols,
         counts) — the document itself and each paragraph holding a token."""
-        tokens, pos, stop = cols["token"], cols["pos"], cols["is_stop"]
-        combos = list(zip(tokens.tolist(), pos.tolist(), stop.tolist(), strict=True))
+        tokens = cols["token"]
+        n = len(tokens)
+        if n == 0:
+            empty = np.zeros(0, np.int32)
+            return {unit: ([], [], empty, empty, empty) for unit in DFM_UNITS}
+        # one decision a distinct (token, pos, is_stop), not one a token
+        token_code, token_uniques = pd.factorize(tokens)
+        pos_code, pos_uniques = pd.factorize(cols["pos"])
+        combo = (token_code.astype(np.int64) * len(pos_uniques) + pos_code) * 2 + \
+            cols["is_stop"].astype(np.int64)
+        combo_keys, combo_of_token = np.unique(combo, return_inverse=True)
+        combo_tokens = token_uniques[combo_keys // 2 // len(pos_uniques)]
+        combo_pos = pos_uniques[combo_keys // 2 % len(pos_uniques)]
+        combos = list(zip(combo_tokens.tolist(), combo_pos.tolist(),
+                          (combo_keys % 2 == 1).tolist(), strict=True))
         memo = self._feature_memo
-        new = list({c for c in combos if c not in memo})
+        new = [c for c in combos if c not in memo]
         if new:
             self._feature_flags(new)
-        flags = np.asarray([memo[c] for c in combos], dtype=bool).reshape(-1, 2)
-        blocks = block_of_sentence[cols["sent_id"]] if len(tokens) else np.zeros(0, np.int64)
+        combo_flags = np.array([memo[c] for c in combos], dtype=bool).reshape(-1, 2)
+        flags = combo_flags[combo_of_token]
+        blocks = block_of_sentence[cols["sent_id"]]
         out = {}
         for unit, column in (("document", 0), ("paragraph", 1)):
             if unit == "document":
-                unit_keys = [0] if len(tokens) else []
-                row_of_token = np.zeros(len(tokens), dtype=np.int64)
+                unit_keys: list[int] = [0]
+                row_of_token = np.zeros(n, dtype=np.int64)
             else:
                 unit_keys_arr, row_of_token = np.unique(blocks, return_inverse=True)
                 unit_keys = unit_keys_arr.tolist()
-            keep = flags[:, column] if len(tokens) else np.zeros(0, bool)
-            terms, term_col = np.unique(tokens[keep].astype(str), return_inverse=True)
-            pairs = row_of_token[keep] * max(len(terms), 1) + term_col
-            uniq, n = np.unique(pairs, return_counts=True)
-            width = max(len(terms), 1)
-            out[unit] = (terms.tolist(), unit_keys, (uniq // width).astype(np.int32),
-                         (uniq % width).astype(np.int32), n.astype(np.int32))
+            keep = flags[:, column]
+            width = len(token_uniques)
+            pairs, counts = np.unique(row_of_token[keep] * width + token_code[keep],
+                                      return_counts=True)
+            used, term_col = np.unique(pairs % width, return_inverse=True)
+            out[unit] = (token_uniques[used].tolist(), unit_keys,
+                         (pairs // width).astype(np.int32), term_col.astype(np.int32),
+                         counts.astype(np.int32))
         return out
 
 
@@ -751,7 +785,7 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
                     if not r.cached:
                         result.computed += 1
                         if engine.kind == "dask" and cache.enabled:
-                            cache.put("pipeline", keys[i], r)
+                            cache.put("pipeline", keys[i], r.pack())
                     else:
                         result.cached += 1
                 for name in DOCUMENT_TABLES[1:]:
@@ -770,9 +804,8 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
                 for i in index:
                     found, value = cache.get("pipeline", keys[i]) if cache.enabled \
                         else (False, None)
-                    if found:
-                        value.cached = True
-                        slots.append(value)
+                    if found and isinstance(value, tuple) and value[0] == PIPELINE_VERSION:
+                        slots.append(DocumentResult.unpack(value))
                     else:
                         slots.append(None)
                         todo.append((doc_ids[i], raws[i]))
