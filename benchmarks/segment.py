@@ -6,9 +6,9 @@ on the cleaned national government work reports, all blocks (`kinds=None`), one 
     .venv/bin/python benchmarks/segment.py [CORPUS_DIR] [--repeat N]
 
 Printed: MB/s (UTF-8 bytes of cleaned text per second), the ratio to `jieba.lcut`, and the
-peak resident memory of the process. Rows:
+peak resident memory of the process. (jieba.posseg, jieba's own POS tagger, is left out: it
+is an order of magnitude slower than jieba.lcut.) Rows:
 - jieba.lcut — jieba initialised first (its dictionary load not timed), as usually quoted;
-- jieba.posseg.lcut — jieba's own POS tagger, for reference (slow: on the first ~30 KB);
 - tokenize cold, start-up included — new process, new Tokenizer, empty cache;
 - tokenize cold, tokenizer ready — the same with the dictionary already built;
 - tokenize warm cache — a new process and Tokenizer reading the cache the cold run wrote;
@@ -48,21 +48,6 @@ def _phase(name: str, corpus: str, cache_dir: str) -> dict:
         t0 = time.perf_counter()
         for text in texts:
             jieba.lcut(text)
-        seconds = time.perf_counter() - t0
-    elif name == "posseg":
-        import jieba
-        import jieba.posseg
-
-        jieba.initialize()
-        part, n_bytes = [], 0
-        for text in texts:  # about 30 KB: posseg is too slow for the whole corpus
-            if n_bytes > 30_000:
-                break
-            part.append(text)
-            n_bytes += len(text.encode("utf-8"))
-        t0 = time.perf_counter()
-        for text in part:
-            jieba.posseg.lcut(text)
         seconds = time.perf_counter() - t0
     elif name in ("cold", "warm"):
         from textmine.segment import Tokenizer, tokenize
@@ -119,7 +104,7 @@ def main() -> None:
     if not Path(args.corpus).is_dir():
         raise SystemExit(f"{args.corpus}: not a folder (the national reports are expected in "
                          "../shared/corpora)")
-    rows = [("jieba.lcut", "jieba"), ("jieba.posseg.lcut (first ~30 KB)", "posseg"),
+    rows = [("jieba.lcut", "jieba"),
             ("tokenize cold, start-up included", "cold"),
             ("tokenize cold, tokenizer ready", "cold-ready"),
             ("tokenize warm cache", "warm"),
