@@ -3,12 +3,19 @@
 `Tokenizer` holds the lexicons and stopwords (parameters in `__init__`, no global state) and
 segments with jieba-rs (the `rjieba` binding) loaded with jieba's own dictionary plus the bundled
 and user lexicons, so its boundaries are those of a `jieba.Tokenizer` loaded with the same
-lexicons (tests check this on the national reports), at many times the speed and with POS tags.
-Quantities, dates and formulations found by `textmine.spans.detect_spans` are single tokens
-with their own POS tag; jieba segments the text between them.
+lexicons (tests check this on the national reports), at several times jieba's speed and with
+POS tags (the dictionary tag, as jieba.posseg and jieba-rs give it). jieba's global default
+tokenizer is never touched. Quantities, dates and formulations found by
+`textmine.spans.detect_spans` are single tokens with their own POS tag (mq, t, nz); jieba
+segments the text between them. Two exceptions put the lexicon first: a span that is itself a
+lexicon word takes the lexicon's tag (二十大: nz), and a formulation span containing a lexicon
+word is segmented (“乡村振兴大比武” → 乡村振兴 / 大比武) so the terms researchers count are counted.
 
-`tokenize(corpus_or_text)` returns the tokens table — doc_id, sent_id, token_id, token, pos,
-start, end, is_stop — with offsets into the cleaned document text, cached per document on disk.
+`tokenize(corpus_or_text)` returns the tokens table — doc_id, sent_id, token_id (0… within a
+document), token, pos, start, end (offsets into the cleaned document text: text[start:end] ==
+token), is_stop (stopword, punctuation or symbol) — for the sentences of the analysed block
+kinds, whitespace dropped, cached per document on disk. `entities(tokens)` counts people,
+places and organisations; `lexicon_check(terms)` shows how terms segment and why.
 """
 
 from __future__ import annotations
