@@ -1,0 +1,269 @@
+"""Speed and scale of textmine, side by side with plain jieba, in one run on one corpus.
+
+    python benchmarks/run.py [CORPUS] [--jobs 2] [--limit N] [--no-dask] [--topics-k K]
+
+CORPUS defaults to ../shared/corpora/gov-work-reports-national; run it on
+../shared/corpora/bench-laws (58 MB) for the scale figures. Printed, each as MB/s of raw UTF-8
+text and as a ratio to plain `jieba.lcut` in one process (wall-clock time, so that pools count):
+
+* plain jieba.lcut, one process (the reference);
+* textmine clean + tokenize (with POS), 1 and N workers;
+* quantities and formulations alone, one process (on cleaned text);
+* the document stages together (clean + tokenize with POS + quantities + formulations), 1 and
+  N workers — the target is ≥ 4× plain jieba with 2 workers;
+* the full pipeline (`textmine.pipeline.run_pipeline`: the stages, Parquet output, merged
+  matrices, IDF, topics), cold, then warm (same folder: nothing to do) and warm into a new
+  folder (every document from the cache) — target: warm ≥ 10× faster than cold, and on
+  bench-laws the cold run under 2 minutes;
+* the same document stages on a Dask LocalCluster with N workers (loopback, no dashboard)
+  against the local pool — target: within 15 %;
+* peak memory (resident set, `resource.getrusage`) of each pipeline run, which runs in a child
+  process of its own: the child's peak, and the largest peak of its worker processes
+  (RUSAGE_CHILDREN) — target under 2 GB for the full pipeline on bench-laws.
+
+The machine may be shared, so timings are noisy: the ratios, measured minutes apart in the same
+run, are what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "gov-work-reports-national"
+
+_TOKENIZERS: dict[str, Any] = {}
+
+
+def _tokenizer() -> Any:
+    """One tokenizer a process (its dictionary takes seconds to build)."""
+    if "default" not in _TOKENIZERS:
+        from textmine.segment import Tokenizer
+
+        _TOKENIZERS["default"] = Tokenizer()
+    return _TOKENIZERS["default"]
+
+
+def clean_and_tokenize(batch: list[tuple[str, str]]) -> int:
+    """Clean then tokenize (with POS) each raw text of a batch; returns the token count."""
+    from textmine.clean import _clean_columns
+    from textmine.config import DEFAULT_ANALYSIS_KINDS
+
+    tok = _tokenizer()
+    n = 0
+    for _, raw in batch:
+        c = _clean_columns(raw)
+        kinds = c.blocks["kind"]
+        s = c.sentences
+        sentences = [(i, a, b) for i, a, b, blk in zip(s["sent_id"], s["start"], s["end"],
+                                                       s["block_id"], strict=True)
+                     if kinds[blk] in DEFAULT_ANALYSIS_KINDS]
+        n += len(tok.tokenize_document(c.text, sentences)["token"])
+    return n
+
+
+def _batches(texts: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    from textmine.pipeline import BATCH_CHARS, BATCH_DOCUMENTS
+
+    out: list[list[tuple[str, str]]] = [[]]
+    size = 0
+    for item in texts:
+        if size >= BATCH_CHARS or len(out[-1]) >= BATCH_DOCUMENTS:
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += len(item[1])
+    return [b for b in out if b]
+
+
+def _timed(func: Any) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def _drain(iterator: Any) -> None:
+    for _ in iterator:
+        pass
+
+
+# ------------------------------------------------------------------------------ child runs
+def child(spec: dict[str, Any]) -> None:
+    """Run one pipeline configuration in this (fresh) process; print a JSON line."""
+    from textmine.cache import Cache
+    from textmine.pipeline import run_pipeline
+
+    cluster = client = None
+    scheduler = None
+    if spec.get("dask"):
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=spec["jobs"], threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
+        client = Client(cluster)
+        scheduler = client
+    started = time.perf_counter()
+    result = run_pipeline(spec["corpus"], spec["out"], n_jobs=spec["jobs"], scheduler=scheduler,
+                          cache=Cache(spec["cache"], enabled=spec["cache_on"]), quiet=True,
+                          topics=spec["topics"], topic_k=spec["topic_k"], topic_seeds=())
+    seconds = time.perf_counter() - started
+    if client is not None:
+        client.close()
+        cluster.close()
+    print(json.dumps({
+        "seconds": seconds, "computed": result.computed, "cached": result.cached,
+        "up_to_date": result.up_to_date, "timings": result.timings,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+
+
+def run_child(**spec: Any) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec, default=str)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"pipeline run failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------ main
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--jobs", type=int, default=2, help="workers for the parallel rows")
+    parser.add_argument("--limit", type=int, help="only the first N documents")
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask comparison")
+    parser.add_argument("--topics-k", type=int, default=10,
+                        help="number of topics of the full pipeline (one model: no selection)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(json.loads(args.child))
+        return
+
+    import jieba
+
+    from textmine.clean import _clean_columns
+    from textmine.corpus import load_corpus
+    from textmine.parallel import imap_ordered
+    from textmine.pipeline import _STAGES_IN_PROCESS, DocumentStages
+    from textmine.quantities import QUANTITY_KINDS, quantities_of_document
+
+    corpus_path = Path(args.corpus)
+    if not corpus_path.exists():
+        sys.exit(f"{corpus_path}: no such corpus")
+    start = time.perf_counter()
+    corpus = load_corpus(corpus_path)
+    load_s = time.perf_counter() - start
+    docs = corpus.documents
+    if args.limit:
+        docs = docs.iloc[:args.limit]
+    texts = list(zip(docs["doc_id"].astype(str), docs["text"], strict=True))
+    mb = sum(len(t.encode("utf-8")) for _, t in texts) / 1e6
+    print(f"corpus {corpus_path} — {len(texts):,} documents, {mb:.1f} MB UTF-8; loaded in "
+          f"{load_s:.1f} s; jobs={args.jobs}", flush=True)
+    rows: list[tuple[str, float, str]] = []
+
+    def report(label: str, seconds: float, note: str = "") -> None:
+        rows.append((label, seconds, note))
+        print(f"  {label:<52} {seconds:8.1f} s  {mb / seconds:7.2f} MB/s  {note}", flush=True)
+
+    jieba.initialize()
+    report("plain jieba.lcut, 1 process", _timed(lambda: [jieba.lcut(t) for _, t in texts]))
+    batches = _batches(texts)
+    _tokenizer()._ensure()  # the dictionary build is start-up, not throughput
+    report("clean + tokenize (POS), 1 process",
+           _timed(lambda: [clean_and_tokenize(b) for b in batches]))
+    report(f"clean + tokenize (POS), {args.jobs} workers",
+           _timed(lambda: _drain(imap_ordered(clean_and_tokenize, batches, n_jobs=args.jobs))),
+           "incl. worker start-up")
+
+    cleaned = [(d, _clean_columns(t)) for d, t in texts]
+    stages = DocumentStages(_tokenizer())
+    _STAGES_IN_PROCESS[stages.memo_key()] = stages  # forked workers inherit the built one
+    items = []
+    for doc_id, c in cleaned:
+        kinds = c.blocks["kind"]
+        s = c.sentences
+        items.append((doc_id, c, [kinds[b] for b in s["block_id"]]))
+    quantity_kinds = set(QUANTITY_KINDS)
+    quantity_items = [(d, c.text, [(i, a, b) for i, a, b, k in zip(
+        c.sentences["sent_id"], c.sentences["start"], c.sentences["end"], kinds, strict=True)
+        if k in quantity_kinds]) for d, c, kinds in items]
+    report("quantities, 1 process (cleaned text)",
+           _timed(lambda: [quantities_of_document(item) for item in quantity_items]))
+    report("formulations, 1 process (cleaned text)", _timed(lambda: [
+        stages._formulations(d, c.sentences, kinds) for d, c, kinds in items]))
+
+    stages(batches[0])  # imports and first-use set-up are start-up, not throughput
+    report("document stages (clean+tokenize+quantities+formulations), 1 process",
+           _timed(lambda: [stages(b) for b in batches]))
+    report(f"document stages, {args.jobs} workers",
+           _timed(lambda: _drain(imap_ordered(stages, batches, n_jobs=args.jobs))),
+           "incl. worker start-up · target ≥ 4× jieba")
+
+    work = Path(tempfile.mkdtemp(prefix="textmine-bench-"))
+    source = str(corpus_path) if not args.limit else None
+    if source is None:  # a limited run works on a copy of the first N files
+        source = str(work / "corpus")
+        Path(source).mkdir()
+        for path in docs["path"]:
+            shutil.copy(path, source)
+    runs = {}
+    try:
+        common = {"corpus": source, "jobs": args.jobs, "topic_k": args.topics_k}
+        cold = runs["cold"] = run_child(out=str(work / "out"), cache=str(work / "cache"),
+                                        cache_on=True, topics=True, **common)
+        report(f"full pipeline, cold, {args.jobs} workers (topics k={args.topics_k})",
+               cold["seconds"], f"{_timings(cold)} · bench-laws target < 120 s")
+        warm = runs["warm"] = run_child(out=str(work / "out"), cache=str(work / "cache"),
+                                        cache_on=True, topics=True, **common)
+        report("full pipeline, warm rerun (same folder)", warm["seconds"],
+               f"{cold['seconds'] / warm['seconds']:.0f}× faster than cold · target ≥ 10×")
+        warm2 = runs["warm2"] = run_child(out=str(work / "out2"), cache=str(work / "cache"),
+                                          cache_on=True, topics=True, **common)
+        report("full pipeline, warm into a new folder (cache)", warm2["seconds"],
+               f"{warm2['cached']} of {warm2['cached'] + warm2['computed']} documents cached; "
+               f"{cold['seconds'] / warm2['seconds']:.1f}× faster than cold")
+        pool = runs["pool"] = run_child(out=str(work / "pool"), cache=str(work / "unused"),
+                                        cache_on=False, topics=False, **common)
+        report(f"pipeline without topics or cache, {args.jobs}-process pool", pool["seconds"],
+               _timings(pool))
+        if not args.no_dask:
+            dask = runs["dask"] = run_child(out=str(work / "dask"), cache=str(work / "unused"),
+                                            cache_on=False, topics=False, dask=True, **common)
+            report(f"pipeline without topics or cache, Dask LocalCluster ({args.jobs} workers)",
+                   dask["seconds"],
+                   f"{(dask['seconds'] / pool['seconds'] - 1) * 100:+.0f}% vs pool · "
+                   "target within 15%")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    base = mb / rows[0][1]
+    print(f"\nratios to plain jieba.lcut in one process ({base:.2f} MB/s):")
+    for label, seconds, _ in rows:
+        print(f"  {label:<74} {mb / seconds / base:6.2f}×")
+    print("\npeak memory (resident set):")
+    for name, run in runs.items():
+        print(f"  {name:<6} pipeline process {run['rss_mb']:7.0f} MB, largest worker "
+              f"{run['children_rss_mb']:7.0f} MB → at most "
+              f"{run['rss_mb'] + args.jobs * run['children_rss_mb']:7.0f} MB together")
+    print(f"  this benchmark process (holds the cleaned corpus for the stage rows): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def _timings(run: dict[str, Any]) -> str:
+    t = run["timings"]
+    return " · ".join(f"{k} {t[k]:.1f} s" for k in ("load", "documents", "corpus") if k in t)
+
+
+if __name__ == "__main__":
+    main()
