@@ -218,3 +218,20 @@ def test_topics_from_the_merged_paragraph_matrix(corpus, tmp_path):
     assert set(doc_topics["unit"]) == set(units)
     sums = doc_topics.groupby("unit")["weight"].sum()
     assert np.allclose(sums[sums > 0], 1.0)
+
+
+def test_command_line(tmp_path, capsys):
+    from textmine.cli import main
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "2024.txt").write_text("政府工作报告\n\n城镇新增就业1256万人。\n\n推进“四个一批”。",
+                                     encoding="utf-8")
+    args = ["pipeline", str(folder), "--out", str(tmp_path / "out"), "--no-topics",
+            "--cache-dir", str(tmp_path / "cache")]
+    assert main(args) == 0
+    assert "1 computed" in capsys.readouterr().err
+    quantities = pd.read_parquet(tmp_path / "out" / "quantities.parquet")
+    assert quantities["surface"].tolist() == ["1256万人"]
+    assert main(args) == 0
+    assert "up to date" in capsys.readouterr().err

@@ -238,6 +238,40 @@ def cmd_lexicon_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    """Run every stage in one pass a document (textmine.pipeline); tables into --out."""
+    from textmine.cache import Cache
+    from textmine.config import load_config
+    from textmine.pipeline import run_pipeline
+
+    config = load_config(args.config)
+    paths = args.paths or ["corpus"]
+    if len(paths) > 1:
+        from textmine.corpus import load_corpus
+
+        corpus = load_corpus([Path(p) for p in paths], config=config)
+    else:
+        corpus = Path(paths[0])
+        if not corpus.exists():
+            raise SystemExit(f"textmine: {corpus}: no such file or folder")
+    cache = Cache(args.cache_dir or config.cache_dir,
+                  enabled=config.use_cache and not args.no_cache)
+    ks = args.topics_k or None
+    result = run_pipeline(corpus, args.out, config=config, n_jobs=args.jobs,
+                          scheduler=args.scheduler, cache=cache, quiet=args.quiet,
+                          topics=not args.no_topics, topic_k=ks, topic_method=args.topic_method,
+                          topic_seeds=() if args.no_stability else (1, 2, 3))
+    if result.skipped is not None:
+        for row in result.skipped.itertuples():
+            print(f"skipped {row.path}: {row.reason}", file=sys.stderr)
+    if not args.quiet:
+        state = "up to date" if result.up_to_date else (
+            f"{result.computed} computed, {result.cached} from the cache")
+        print(f"pipeline: {result.n_documents} documents ({state}) in "
+              f"{result.timings.get('total', 0):.1f} s; tables in {result.out}", file=sys.stderr)
+    return 0
+
+
 def _theme_matrix(args: argparse.Namespace, unit: str, **options):
     """Load, clean and tokenize the corpus of the command line; its document-feature matrix."""
     from textmine.dfm import build_dfm
@@ -595,6 +629,30 @@ def build_parser() -> argparse.ArgumentParser:
     _table_options(p)
     _add_common(p)
     p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("pipeline", help="every stage in one pass a document, into Parquet files",
+                       description="Clean, tokenize, quantities and formulations in one pass "
+                       "a document (process pool with --jobs, Dask with --scheduler), cached per "
+                       "document; then the document-feature matrices, IDF and topics merged "
+                       "from per-document counts. Writes OUT/documents, blocks, sentences, "
+                       "ledger, tokens, quantities, formulations, idf, topic_terms, doc_topics, "
+                       "topic_labels, topic_selection (.parquet), dfm_document / dfm_paragraph "
+                       "(.npz + _units/_features) and manifest.json. A rerun on unchanged input "
+                       "does nothing.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="corpus folder or files (default: corpus)")
+    p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: the config's, "
+                   "else $TEXTMINE_CACHE_DIR or the per-user cache)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--no-topics", action="store_true", help="skip the topic models")
+    p.add_argument("--topics-k", type=int, nargs="+", metavar="K",
+                   help="numbers of topics to try (default: the config's topic_range)")
+    p.add_argument("--topic-method", choices=("nmf", "lda"), default="nmf")
+    p.add_argument("--no-stability", action="store_true",
+                   help="choose k by coherence alone (no refits on subsamples; faster)")
+    _add_common(p)
+    p.set_defaults(func=cmd_pipeline)
 
     p = sub.add_parser("lexicon", help="lexicon tools (lexicon check TERM…)",
                        description="Inspect the segmentation lexicons.")
