@@ -138,6 +138,7 @@ def test_warm_rerun_hits_the_cache_for_every_document(corpus, tmp_path):
     assert (result.computed, result.cached) == (len(YEARS), 0)
     again = run_pipeline(corpus, tmp_path / "again", cache=cache, quiet=True, topics=False)
     assert (again.computed, again.cached) == (0, len(YEARS))
+    assert not again.corpus_steps  # same documents and settings: matrices copied from the cache
     _assert_same_outputs(result.out, again.out)
     # into the folder it already wrote: nothing to do at all
     same = run_pipeline(corpus, again.out, cache=cache, quiet=True, topics=False)
@@ -154,6 +155,7 @@ def test_changing_one_document_recomputes_only_it(corpus, tmp_path):
     edited = Corpus(changed)
     rerun = run_pipeline(edited, tmp_path / "edited", cache=cache, quiet=True, topics=False)
     assert (rerun.computed, rerun.cached) == (1, len(YEARS) - 1)
+    assert rerun.corpus_steps  # the corpus-wide steps are redone
     fresh = run_pipeline(edited, tmp_path / "fresh", cache=Cache(tmp_path / "c2"), quiet=True,
                          topics=False)
     assert fresh.computed == len(YEARS)

@@ -581,6 +581,35 @@ def _input_signature(path: Path, extra: str) -> str | None:
     return hashlib.sha256(repr((str(path.resolve()), entries, extra)).encode()).hexdigest()
 
 
+def _light_fingerprint(tokenizer: Any) -> str:
+    """What the results depend on, computed without importing the engines (for the up-to-date
+    check): the tokenizer's parameters and files, every file of the textmine package, and the
+    versions of the libraries. Broader than `DocumentStages.fingerprint`, never narrower."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import textmine
+
+    h = hashlib.sha256()
+    package = Path(textmine.__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".txt", ".tsv", ".json", ".toml"):
+            h.update(str(path.relative_to(package)).encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    params = tokenizer.get_params() if hasattr(tokenizer, "get_params") else repr(tokenizer)
+    h.update(repr((type(tokenizer).__qualname__, params)).encode())
+    for name in (*getattr(tokenizer, "userdicts", ()), *getattr(tokenizer, "stopwords", ())):
+        try:
+            h.update(hashlib.sha256(Path(name).read_bytes()).digest())
+        except OSError:
+            h.update(b"missing")
+    for dist in ("jieba", "rjieba", "pandas", "pyarrow", "numpy", "scipy", "scikit-learn"):
+        try:
+            h.update(f"{dist}={version(dist)}".encode())
+        except PackageNotFoundError:
+            h.update(f"{dist}=none".encode())
+    return h.hexdigest()
+
+
 def _read_manifest(out: Path) -> dict[str, Any]:
     try:
         return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -602,7 +631,11 @@ def _outputs_present(out: Path, manifest: dict[str, Any], names: Iterable[str]) 
 # --------------------------------------------------------------------------------------------
 @dataclass
 class PipelineResult:
-    """What a run did: the output folder, documents computed or taken from the cache, timings."""
+    """What a run did: the output folder, documents computed or taken from the cache, timings.
+
+    `up_to_date`: the folder already held these results (nothing was done); `corpus_steps`:
+    the matrices and topics were computed (False when copied from the cache or up to date).
+    """
 
     out: Path
     n_documents: int
@@ -723,16 +756,14 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
         root = Path(corpus) if Path(corpus).is_dir() else Path(corpus).parent
     if tokenizer is None:
         tokenizer = Tokenizer.from_config(config, root)
-    stages = DocumentStages(tokenizer, analysis_kinds=config.analysis_kinds,
-                            include_quotes=include_quotes)
     ks = _topic_ks(topic_k, config)
     corpus_settings = repr((topics, ks, topic_method, tuple(topic_seeds), minibatch,
                             config.random_state))
     manifest = _read_manifest(out)
     signature = None
     if isinstance(corpus, (str, Path)):
-        signature = _input_signature(Path(corpus), stages.fingerprint + corpus_settings +
-                                     repr(config.to_dict()))
+        signature = _input_signature(Path(corpus), _light_fingerprint(tokenizer) +
+                                     corpus_settings + repr((config.to_dict(), include_quotes)))
         if (signature is not None and manifest.get("input_signature") == signature
                 and _outputs_present(out, manifest, manifest.get("files", {}))):
             n = int(manifest.get("n_documents", 0))
@@ -740,6 +771,8 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
                                   timings={"total": time.perf_counter() - started},
                                   files=[out / f for f in manifest["files"]])
 
+    stages = DocumentStages(tokenizer, analysis_kinds=config.analysis_kinds,
+                            include_quotes=include_quotes)
     loaded, _ = _prepare_corpus(corpus, config)
     t_load = time.perf_counter()
     documents = loaded.documents
@@ -826,9 +859,24 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
         sink.abort()
         raise
     t_docs = time.perf_counter()
-    files += _corpus_steps(mergers, meta, out, topics=topics, ks=ks, method=topic_method,
-                           seeds=topic_seeds, minibatch=minibatch,
-                           random_state=config.random_state, quiet=quiet)
+    found, stored = cache.get("pipeline-corpus", corpus_key) if cache.enabled else (False, None)
+    if found and isinstance(stored, dict):  # same documents, same settings: copy the results
+        from textmine.cache import atomic_write_bytes
+
+        for name in _CORPUS_FILES:
+            if name not in stored:
+                (out / name).unlink(missing_ok=True)
+        for name, data in stored.items():
+            atomic_write_bytes(out / name, data)
+            files.append(out / name)
+        result.corpus_steps = False
+    else:
+        produced = _corpus_steps(mergers, meta, out, topics=topics, ks=ks, method=topic_method,
+                                 seeds=topic_seeds, minibatch=minibatch,
+                                 random_state=config.random_state, quiet=quiet)
+        files += produced
+        if cache.enabled:
+            cache.put("pipeline-corpus", corpus_key, {p.name: p.read_bytes() for p in produced})
     result.timings["corpus"] = time.perf_counter() - t_docs
     result.files = files
     _write_manifest(out, {
@@ -838,6 +886,13 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
         "files": {p.name: p.stat().st_size for p in files}})
     result.timings["total"] = time.perf_counter() - started
     return result
+
+
+#: Files of the corpus-wide steps (those present depend on the settings).
+_CORPUS_FILES = tuple(f"{m}{suffix}" for m in ("dfm_document", "dfm_paragraph")
+                      for suffix in (".npz", "_units.parquet", "_features.parquet")) + tuple(
+    f"{name}.parquet" for name in ("idf", "topic_terms", "doc_topics", "topic_labels",
+                                   "topic_selection"))
 
 
 def _topic_ks(topic_k: int | Sequence[int] | None, config: Config) -> list[int]:
