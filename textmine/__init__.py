@@ -47,6 +47,10 @@ _EXPORTS = {
     "emergence": "emergence",
     "save_figure": "plots",
     "use_paper_style": "plots",
+    "run_pipeline": "pipeline",
+    "read_output": "pipeline",
+    "load_dfm": "pipeline",
+    "load_clean_corpus": "pipeline",
 }
 
 __all__ = ["__version__", *_EXPORTS]
