@@ -250,6 +250,10 @@ def write_tables(clean: Any, out: str | Path, *, config: Any = None,
                 print(f"table {name}: not written ({type(exc).__name__}: {exc})",
                       file=sys.stderr)
             continue
+        # run diagnostics in `attrs` (cache hits, the cache folder) would go into the Parquet
+        # metadata and make the bytes differ between runs and machines: tables carry data only
+        df = df.copy(deep=False)
+        df.attrs = {}
         for ext in ("parquet", "csv"):
             path = out / f"{name}.{ext}"
             write_table(df, path)
