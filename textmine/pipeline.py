@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from collections import deque
@@ -56,6 +57,8 @@ DFM_UNITS = ("document", "paragraph")
 BATCH_CHARS = 120_000
 BATCH_DOCUMENTS = 64
 
+#: A feature holds a Han character or a Latin letter (as in textmine.dfm).
+_WORDLIKE = re.compile(r"[\u3400-\u9fffA-Za-z]")
 _STRING = pa.string()
 _INT = pa.int64()
 _FLOAT = pa.float64()
@@ -287,19 +290,20 @@ class DocumentStages:
         return rows
 
     def _feature_flags(self, combos: list[tuple[str, str, bool]]) -> None:
-        """Decide, once a process, which (token, pos, is_stop) can be a feature of the
-        document matrix (dfm defaults) and of the topic matrix (topic parts of speech), with
-        `textmine.dfm.filter_tokens` itself."""
-        from textmine.dfm import filter_tokens
+        """Decide, once a process, which (token, pos, is_stop) can be a feature of the document
+        matrix (the defaults of `textmine.dfm.filter_tokens`) and of the topic matrix (topic
+        parts of speech): the same rules, one token at a time (tests check the merged matrices
+        against `build_dfm`)."""
+        from textmine.dfm import DEFAULT_POS_DROP
         from textmine.topics import TOPIC_POS
 
-        frame = pd.DataFrame({"doc_id": "", "sent_id": 0,
-                              "token": [c[0] for c in combos], "pos": [c[1] for c in combos],
-                              "is_stop": [c[2] for c in combos]})
-        doc_keep = set(filter_tokens(frame).index)
-        topic_keep = set(filter_tokens(frame, pos_keep=TOPIC_POS).index)
-        for i, combo in enumerate(combos):
-            self._feature_memo[combo] = (i in doc_keep, i in topic_keep)
+        drop, topic = tuple(DEFAULT_POS_DROP), tuple(TOPIC_POS)
+        memo = self._feature_memo
+        for combo in combos:
+            token, pos, stop = combo
+            word = not stop and len(token) >= 2 and _WORDLIKE.search(token) is not None \
+                and not pos.startswith(drop)
+            memo[combo] = (word, word and pos.startswith(topic))
 
     def _counts(self, doc_id: str, cols: dict[str, np.ndarray], block_of_sentence: np.ndarray
                 ) -> dict[str, tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray]]:
