@@ -233,12 +233,12 @@ class DocumentStages:
         block_kind = c.blocks["kind"]
         sents = c.sentences
         sent_kind = [block_kind[b] for b in sents["block_id"]]
-        n_sent = len(sents["sent_id"])
+        spans = list(zip(sents["sent_id"], sents["start"], sents["end"], sent_kind,
+                         strict=True))
 
         def select(kinds: tuple[str, ...]) -> list[tuple[int, int, int]]:
             chosen = set(kinds)
-            return [(sents["sent_id"][i], sents["start"][i], sents["end"][i])
-                    for i in range(n_sent) if sent_kind[i] in chosen]
+            return [(i, a, b) for i, a, b, kind in spans if kind in chosen]
 
         tables = {
             "blocks": _table("blocks", doc_id, c.blocks),
@@ -246,7 +246,10 @@ class DocumentStages:
             "ledger": _table("ledger", doc_id, c.ledger),
         }
         cols = self.tokenizer.tokenize_document(text, select(self.analysis_kinds))
+        coded = _Coded(cols)
         cols["token_id"] = np.arange(len(cols["token"]), dtype=np.int64)
+        cols["token"] = coded.token_array()
+        cols["pos"] = coded.pos_array()
         tables["tokens"] = _table("tokens", doc_id, cols)
         rows = quantities_of_document((doc_id, text, select(self.quantity_kinds)))
         rows.sort(key=lambda r: r["start"])  # as extract_quantities orders them
@@ -257,7 +260,7 @@ class DocumentStages:
         for key in COPIED_METADATA:
             fields[key] = c.metadata.get(key)
         block_of_sentence = np.asarray(sents["block_id"], dtype=np.int64)
-        return DocumentResult(doc_id, tables, fields, self._counts(doc_id, cols,
+        return DocumentResult(doc_id, tables, fields, self._counts(coded, cols,
                                                                    block_of_sentence))
 
     def _formulations(self, doc_id: str, sents: dict[str, list], sent_kind: list[str]
@@ -305,18 +308,17 @@ class DocumentStages:
                 and not pos.startswith(drop)
             memo[combo] = (word, word and pos.startswith(topic))
 
-    def _counts(self, doc_id: str, cols: dict[str, np.ndarray], block_of_sentence: np.ndarray
+    def _counts(self, coded: _Coded, cols: dict[str, Any], block_of_sentence: np.ndarray
                 ) -> dict[str, tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray]]:
         """Sparse counts of the document's features: per unit, (terms, unit keys, rows, cols,
         counts) — the document itself and each paragraph holding a token."""
-        tokens = cols["token"]
-        n = len(tokens)
+        n = len(coded.token_code)
         if n == 0:
             empty = np.zeros(0, np.int32)
             return {unit: ([], [], empty, empty, empty) for unit in DFM_UNITS}
         # one decision a distinct (token, pos, is_stop), not one a token
-        token_code, token_uniques = pd.factorize(tokens)
-        pos_code, pos_uniques = pd.factorize(cols["pos"])
+        token_code, token_uniques = coded.token_code, coded.token_uniques
+        pos_code, pos_uniques = coded.pos_code, coded.pos_uniques
         combo = (token_code.astype(np.int64) * len(pos_uniques) + pos_code) * 2 + \
             cols["is_stop"].astype(np.int64)
         combo_keys, combo_of_token = np.unique(combo, return_inverse=True)
@@ -350,15 +352,39 @@ class DocumentStages:
         return out
 
 
+class _Coded:
+    """A document's tokens and tags as codes into their distinct values (pandas.factorize):
+    shared by the tokens table (built by gathering the distinct strings, in Arrow) and the
+    counts."""
+
+    def __init__(self, cols: dict[str, np.ndarray]):
+        self.token_code, self.token_uniques = pd.factorize(cols["token"])
+        self.pos_code, self.pos_uniques = pd.factorize(cols["pos"])
+
+    def token_array(self) -> pa.Array:
+        return _gather(self.token_uniques, self.token_code)
+
+    def pos_array(self) -> pa.Array:
+        return _gather(self.pos_uniques, self.pos_code)
+
+
+def _gather(uniques: np.ndarray, codes: np.ndarray) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.take(pa.array(uniques, type=_STRING), pa.array(codes.astype(np.int32)))
+
+
 def _table(name: str, doc_id: str, columns: dict[str, Any]) -> pa.Table:
     schema = SCHEMAS[name]
     n = len(next(iter(columns.values()))) if columns else 0
     arrays = []
     for f in schema:
         if f.name == "doc_id":
-            arrays.append(pa.array([doc_id] * n, type=_STRING))
+            arrays.append(_gather(np.asarray([doc_id], dtype=object), np.zeros(n, np.int32)))
         else:
-            arrays.append(pa.array(columns[f.name], type=f.type))
+            column = columns[f.name]
+            arrays.append(column if isinstance(column, pa.Array) else
+                          pa.array(column, type=f.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
