@@ -845,16 +845,16 @@ def _clean_columns(raw: str) -> _Columns:
     s_block, s_start, s_end, s_text = [], [], [], []
     for b_id, (bs, be) in enumerate(zip(block_starts, block_ends, strict=True)):
         for m in _SENTENCE.finditer(text, bs, be):
-            ss, se = m.span()
-            while ss < se and text[ss] == " ":
-                ss += 1
-            while se > ss and text[se - 1] == " ":
-                se -= 1
-            if se > ss:
-                s_block.append(b_id)
-                s_start.append(ss)
-                s_end.append(se)
-                s_text.append(text[ss:se])
+            for ss, se in _bounded(text, *m.span()):
+                while ss < se and text[ss] == " ":
+                    ss += 1
+                while se > ss and text[se - 1] == " ":
+                    se -= 1
+                if se > ss:
+                    s_block.append(b_id)
+                    s_start.append(ss)
+                    s_end.append(se)
+                    s_text.append(text[ss:se])
 
     ledger = {
         "op": rows_op, "raw_start": rows_rs, "raw_end": rows_re,
@@ -868,6 +868,27 @@ def _clean_columns(raw: str) -> _Columns:
                      "start": s_start, "end": s_end, "text": s_text}
     meta["n_repairs"] = len(repaired)
     return _Columns(text, blocks_cols, sentence_cols, ledger, meta)
+
+
+#: A "sentence" longer than this (the longest in the development corpora has 554 characters)
+#: is text without sentence punctuation — a table dump, a run-on line; it is cut at a comma
+#: or space, else at the limit, so that every later stage works on bounded pieces.
+MAX_SENTENCE_CHARS = 2000
+_SOFT_CUT = re.compile(r"[，、：,: \u3000]")
+
+
+def _bounded(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut into pieces of at most MAX_SENTENCE_CHARS, at a comma where possible."""
+    pieces = []
+    while end - start > MAX_SENTENCE_CHARS:
+        limit = start + MAX_SENTENCE_CHARS
+        cut = limit
+        for m in _SOFT_CUT.finditer(text, start + MAX_SENTENCE_CHARS // 2, limit):
+            cut = m.end()
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
 
 
 def map_to_raw(ledger: pd.DataFrame, positions: list[int]) -> list[int]:

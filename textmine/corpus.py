@@ -21,6 +21,7 @@ import codecs
 import io
 import os
 import re
+import stat
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
@@ -169,7 +170,11 @@ def _decode_utf16_without_bom(data: bytes) -> tuple[str, str] | None:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if _plausible_text(text) and _control_share(text) < 0.001:
+        if not (_plausible_text(text) and _control_share(text) < 0.001):
+            continue
+        # Two-byte legacy text (Shift-JIS kanji, say) also reads as UTF-16 made of rare
+        # ideographs: real UTF-16 has ASCII (bytes 00) or mostly common Chinese characters.
+        if sum(ch < "\x80" for ch in text[:20_000]) >= 1 or _common_hanzi_share(text) >= 0.5:
             return text, codec
     return None
 
@@ -303,6 +308,59 @@ def _decode_mixed(data: bytes) -> tuple[str, str] | None:
     return text, f"utf-8+{codec}"
 
 
+_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_ISO2022 = re.compile(rb"\x1b(?:\$[@AB]|\$\([CDQ]|\$\)[CAG]|\(J|\(I)")
+#: Japanese and Korean legacy encodings whose bytes also decode as GBK (or as UTF-16): each
+#: with the test that its own decoding is the right one.
+_FOREIGN_CJK = (("cp932", "Japanese text in Shift-JIS"), ("euc_jp", "Japanese text in EUC-JP"),
+                ("cp949", "Korean text in EUC-KR/CP949"))
+
+
+def _foreign_cjk(data: bytes) -> str | None:
+    """What the bytes are when they are clearly Japanese or Korean in a legacy encoding.
+
+    Such bytes also decode as GBK (or BOM-less UTF-16) into plausible-looking but wrong Chinese,
+    so they are recognised first: Japanese by its kana, Korean by its Hangul and the spaces
+    between words, each confirmed by charset-normalizer against GB18030 and Big5.
+    """
+    sample = data[:_SAMPLE_BYTES]
+    for codec, what in _FOREIGN_CJK:
+        try:
+            text = codecs.getincrementaldecoder(codec)().decode(
+                sample, final=len(sample) == len(data))[:20_000]
+        except UnicodeDecodeError:
+            continue
+        letters = [ch for ch in text if ch > "\x7f"
+                   and unicodedata.category(ch) not in _NEUTRAL_CATEGORIES]
+        if len(letters) < 4:
+            continue
+        if codec == "cp949":
+            n_hangul = len(_HANGUL.findall(text))
+            if n_hangul < max(16, 0.9 * len(letters)) or text.count(" ") < 0.1 * n_hangul:
+                continue
+        elif len(_KANA.findall(text)) < 0.15 * len(letters):
+            # kanji only: Japanese when its reading has common characters and GBK's has not
+            try:
+                as_gbk = codecs.getincrementaldecoder("gb18030")().decode(sample)[:20_000]
+            except UnicodeDecodeError:
+                as_gbk = ""
+            if _common_hanzi_share(text) >= 0.8 and _common_hanzi_share(as_gbk) < 0.5:
+                return what
+            continue
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(sample[:65536], cp_isolation=[codec, "gb18030", "big5"]).best()
+        if best is None or best.encoding.replace("-", "_") not in ("gb18030", "big5"):
+            return what
+    return None
+
+
+def _unsupported_encoding(path: Path, what: str) -> InputError:
+    return InputError(f"{path}: {what}, not a supported encoding (UTF-8, UTF-16, GB18030/GBK, "
+                      "Big5); re-save the file as UTF-8 (e.g. `iconv -f ENCODING -t UTF-8`)")
+
+
 def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
     """Decode a text file's bytes; returns (text, codec) or raises InputError naming `path`.
 
@@ -324,11 +382,24 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         utf8_error = exc
     else:
+        if "\x1b" in text and _ISO2022.search(data):
+            raise _unsupported_encoding(path, "7-bit ISO-2022 (Japanese/Korean/Chinese e-mail "
+                                              "encoding) escape sequences")
+        if "~{" in text and text.isascii():  # HZ: GB2312 in 7 bits (old Usenet and e-mail)
+            try:
+                hz = data.decode("hz")
+            except UnicodeDecodeError:
+                hz = text
+            if hz != text and _common_hanzi_share(hz) >= 0.5:
+                return _check_text(hz, data, path), "hz"
         if "\x00" in text[:65536]:
             utf16 = _decode_utf16_without_bom(data)
             if utf16 is not None:
                 return _check_text(utf16[0], data, path), utf16[1]
         return _check_text(text, data, path), "utf-8"
+    foreign = _foreign_cjk(data)
+    if foreign is not None:
+        raise _unsupported_encoding(path, f"looks like {foreign}")
     utf16 = _decode_utf16_without_bom(data)
     if utf16 is not None:
         return _check_text(utf16[0], data, path), utf16[1]
@@ -511,7 +582,11 @@ def read_document(path: str | Path, *, max_file_bytes: int | None = None) -> Raw
         raise InputError(f"{path}: unsupported format {kind}; supported: "
                          f"{', '.join(SUPPORTED_SUFFIXES)}")
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # reading a named pipe or a device would block
+            raise InputError(f"{path}: not a regular file (a named pipe, device or socket); "
+                             "copy its contents to a file first")
+        size = st.st_size
         if max_file_bytes is not None and size > max_file_bytes:
             raise InputError(
                 f"{path}: {_mb(size)}, over the size limit of {_mb(max_file_bytes)}; raise it "

@@ -21,6 +21,7 @@ Where the text lists the members of a numbered formulation right before it (活�
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -148,7 +149,7 @@ _RUN_GAP = re.compile(r"[、，,和及与\s]?")
 _QUOTED = re.compile(r"“([^“”\n]{1,60})”|‘([^‘’\n]{1,60})’|「([^「」\n]{1,60})」|"
                      r"『([^『』\n]{1,60})』|\"([^\"\n]{1,60})\"")
 _NUM_COMPOUND = re.compile(
-    rf"(?<![{_NUMERALS}第])(?:[{_NUMERALS[:-3]}](?:(?![{_NUMERALS}])[{_HAN}]){{1,2}}?){{2,3}}"
+    rf"(?=[{_NUMERALS[:-3]}])(?<![{_NUMERALS}第])(?:[{_NUMERALS[:-3]}](?:(?![{_NUMERALS}])[{_HAN}]){{1,2}}?){{2,3}}"
     rf"(?![{_HAN}])")
 _NUMBERED_SHAPE = re.compile(
     rf"^(?P<pre>[{_HAN}]{{0,3}}?)(?P<num>[一二两双三四五六七八九十百千]+)"
@@ -376,8 +377,14 @@ def _members_around(text: str, start: int, end: int, number: int | None) -> tupl
     return ()
 
 
+#: A text without any of these characters holds no quotation and no numbered compound.
+_MAY_HOLD = re.compile(rf"[“‘「『\"{_NUMERALS[:-3]}]")
+
+
 def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formulation]:
     """Formulations in `text` (one sentence or a paragraph), sorted, non-overlapping."""
+    if _MAY_HOLD.search(text) is None and _lexicon_re().search(text) is None:
+        return []  # the cheap common case: nothing any rule below could match
     found: list[Formulation] = []
     taken: list[tuple[int, int]] = []
     quotes = list(_QUOTED.finditer(text))
@@ -419,10 +426,15 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
             members = _members_around(text, m.start(), m.end(), number)
         found.append(Formulation(start, end, content, kind, number, members))
         taken.append((m.start(), m.end()))
+    # `taken` holds disjoint spans; kept sorted, one bisection finds any overlap (a scan of
+    # the list made a whole document's scan quadratic in its length).
+    taken.sort()
+    taken_starts = [ts for ts, _ in taken]
     for pattern in (_lexicon_re(), _NUM_COMPOUND):
         for m in pattern.finditer(text):
             s, e = m.start(), m.end()
-            if any(s < te and ts < e for ts, te in taken):
+            k = bisect.bisect_left(taken_starts, e) - 1  # the last taken span starting before e
+            if k >= 0 and taken[k][1] > s:
                 continue
             surface = m.group()
             if pattern is _NUM_COMPOUND:
@@ -436,7 +448,9 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
             number = _count_of(surface)
             members = _members_around(text, s, e, number)
             found.append(Formulation(s, e, surface, "numbered", number, members))
-            taken.append((s, e))
+            k = bisect.bisect_left(taken_starts, s)
+            taken_starts.insert(k, s)
+            taken.insert(k, (s, e))
     found.sort(key=lambda f: (f.start, -f.end))
     return found
 

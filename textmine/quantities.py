@@ -311,6 +311,9 @@ def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
     return ""
 
 
+_MEASURE_WINDOW = 400
+
+
 def _measure(text: str, span: Span, unit: str, sent_start: int) -> str:
     after = text[span.end:span.end + 12]
     if unit and UNIT_KINDS.get(unit) == "count" and after and "\u4e00" <= after[0] <= "\u9fff":
@@ -319,7 +322,10 @@ def _measure(text: str, span: Span, unit: str, sent_start: int) -> str:
                         r"进行|开展|提供|配备|实行|全部|纳入|等)", noun, maxsplit=1)[0]
         if noun:
             return noun[:10]
-    before = text[sent_start:span.start]
+    # the clause before the figure, read from at most _MEASURE_WINDOW characters back: the
+    # label is its last 16 characters, and a whole sentence without clause punctuation read
+    # for every figure in it made long sentences quadratic
+    before = text[max(sent_start, span.start - _MEASURE_WINDOW):span.start]
     parts = _CLAUSE_END.split(before)
     clause = parts[-1] if parts else ""
     clause = _TIME.sub("", clause)
@@ -376,6 +382,7 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
     rows: list[dict[str, Any]] = []
     original, text = text, simplified(text)
     for sent_id, s_start, s_end, spans in _spans_by_sentence(original, text, sentences):
+        sentence = original[s_start:s_end]  # one string shared by the sentence's rows
         times = [(m.start(), m.group()) for m in _TIME.finditer(text, s_start, s_end)]
         for span in spans:
             parsed = parse_quantity(_BLANKS.sub("", span.text), span.kind)
@@ -404,7 +411,7 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
                 "measure": "" if dated else _measure(text, Span(start, end, span.kind, ""),
                                                      parsed["unit"], s_start),
                 "time": "" if dated else _time(times, start),
-                "sentence": original[s_start:s_end],
+                "sentence": sentence,
             })
     return rows
 

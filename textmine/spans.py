@@ -32,6 +32,7 @@ or sentence punctuation, so they never cross a sentence boundary. Traditional ch
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -327,15 +328,24 @@ _NOT_PHONE = re.compile(r"[.．,万亿%％元]")
 _MULTI_CHAR_NUMBER = re.compile(rf"[{_D}]|[{_CN_DIGIT}{_CN_MULT}点點]{{2,}}")
 
 
-def _figure_claims(formulation: Span, figures: list[Span]) -> bool:
+def _figure_claims(formulation: Span, figures: list[Span], ends: list[int] | None = None
+                   ) -> bool:
     """True when a figure with a multi-character number owns the formulation's characters.
 
     Numbered formulations count with one numeral (四个一批, 八项规定, 两个一百年); a figure
     written with a longer number (六十五万吨, 一千零五十三人, 十八届三中全会) is a quantity, so a
     formulation span lying inside it or crossing it (not containing it) yields to it.
     """
-    for fig in figures:
-        if fig.end <= formulation.start or fig.start >= formulation.end:
+    if ends is None:
+        ends = [f.end for f in figures]
+    # figures are sorted and disjoint: start at the first one ending after the formulation
+    # starts and stop at the first one starting after it ends (linear scans of every figure
+    # for every formulation made whole documents quadratic)
+    for i in range(bisect.bisect_right(ends, formulation.start), len(figures)):
+        fig = figures[i]
+        if fig.start >= formulation.end:
+            break
+        if fig.end <= formulation.start:
             continue
         contains = formulation.start <= fig.start and fig.end <= formulation.end and (
             formulation.end - formulation.start > fig.end - fig.start)
@@ -368,7 +378,13 @@ def merge_spans(figures: list[Span], formulations: list[Span]) -> list[Span]:
     """The figures and formulations of one text merged by the rules of `detect_spans`."""
     if not formulations:
         return figures
-    formulations = [f for f in formulations if not _figure_claims(f, figures)]
+    figures = sorted(figures, key=lambda s: (s.start, s.end))
+    ends = [f.end for f in figures]
+    if any(a > b for a, b in zip(ends, ends[1:], strict=False)):  # overlapping: no shortcut
+        formulations = [f for f in formulations
+                        if not any(_figure_claims(f, [g]) for g in figures)]
+    else:
+        formulations = [f for f in formulations if not _figure_claims(f, figures, ends)]
     formulations = sorted(formulations, key=lambda s: (s.start, -s.end))
     kept: list[Span] = []
     last_end = -1
