@@ -222,6 +222,7 @@ class Tokenizer:
 
     # -- pickling: parameters only; the engine is rebuilt on first use ---------------------
     _LAZY = ("_engine", "_cut", "_memo", "_tags", "_protected_re", "_term_set", "_term_max",
+             "_term_heads",
              "entries",
              "stopword_set", "protected_words", "fingerprint", "lexicon_index")
 
@@ -395,6 +396,7 @@ class Tokenizer:
         self._protected_re = re.compile("|".join(map(re.escape, words))) if words else None
         self._term_set = frozenset(w for w, _, _ in resolved)
         self._term_max = max(map(len, self._term_set), default=0)
+        self._term_heads = frozenset(w[:2] for w in self._term_set)
 
     def _ensure(self) -> None:
         if "_engine" not in self.__dict__:
@@ -433,9 +435,9 @@ class Tokenizer:
 
     def _holds_term(self, text: str) -> bool:
         """Whether a lexicon word (one jieba can hold) occurs inside `text`."""
-        words, longest = self._term_set, self._term_max
+        words, heads, longest = self._term_set, self._term_heads, self._term_max
         n = len(text)
-        return any(text[i:j] in words for i in range(n)
+        return any(text[i:j] in words for i in range(n - 1) if text[i:i + 2] in heads
                    for j in range(i + 2, min(n, i + longest) + 1))
 
     def tag(self, text: str) -> list[tuple[str, str, int, int]]:
@@ -478,10 +480,15 @@ class Tokenizer:
             spans = self.protected_spans(text)
         span_starts = [s for s, _, _ in spans]
         gaps: list[str] = []  # the text between protected spans, sentence by sentence
-        plan: list[tuple[int, int, list]] = []  # (sent_id, start, items: gap index or span)
+        item_is_gap: list[bool] = []  # the pieces in order: a gap (cut by jieba) or a span
+        span_text: list[str] = []
+        span_pos: list[str] = []
+        sent_ids: list[int] = []
+        sent_starts: list[int] = []
+        sent_first_item: list[int] = []
         n_spans = len(spans)
         for sent_id, s0, s1 in sentences:
-            items: list = []
+            first_item = len(item_is_gap)
             cursor = s0
             i = bisect.bisect_right(span_starts, s0) - 1
             if i < 0 or spans[i][1] <= s0:
@@ -490,60 +497,68 @@ class Tokenizer:
                 s, e, p = spans[i]
                 s, e = max(s, s0), min(e, s1)
                 if s > cursor:
-                    items.append(len(gaps))
+                    item_is_gap.append(True)
                     gaps.append(text[cursor:s])
-                items.append((text[s:e], p))
+                item_is_gap.append(False)
+                span_text.append(text[s:e])
+                span_pos.append(p)
                 cursor = e
                 i += 1
             if cursor < s1:
-                items.append(len(gaps))
+                item_is_gap.append(True)
                 gaps.append(text[cursor:s1])
-            plan.append((sent_id, s0, items))
-        pieces = self._cut_pieces(gaps)
-        words: list[str] = []
-        span_at: list[int] = []  # token index of each protected-span token
-        span_pos: list[str] = []
-        sent_ids: list[int] = []
-        sent_starts: list[int] = []
-        counts: list[int] = []
-        for sent_id, s0, items in plan:
-            n0 = len(words)
-            for item in items:
-                if isinstance(item, int):
-                    words.extend(pieces[item])
-                else:
-                    span_at.append(len(words))
-                    span_pos.append(item[1])
-                    words.append(item[0])
-            if len(words) > n0:
+            if len(item_is_gap) > first_item:  # a sentence with no piece has no token
                 sent_ids.append(sent_id)
                 sent_starts.append(s0)
-                counts.append(len(words) - n0)
+                sent_first_item.append(first_item)
+        gap_tokens, gap_sizes = self._cut_flat(gaps)
+        # Deal the tokens to their places: every span is one token, every gap its jieba tokens.
+        is_gap = np.asarray(item_is_gap, dtype=bool)
+        sizes = np.ones(len(is_gap), dtype=np.int64)
+        sizes[is_gap] = gap_sizes
+        item_at = np.cumsum(sizes) - sizes
+        words = np.empty(int(sizes.sum()), dtype=object)
+        if len(gap_tokens):
+            gap_first = np.cumsum(gap_sizes) - gap_sizes
+            words[np.repeat(item_at[is_gap] - gap_first, gap_sizes)
+                  + np.arange(len(gap_tokens))] = gap_tokens
+        span_at = item_at[~is_gap]
+        if len(span_at):
+            words[span_at] = np.asarray(span_text, dtype=object)
+        counts = (np.add.reduceat(sizes, np.asarray(sent_first_item, dtype=np.int64))
+                  if sent_first_item else np.zeros(0, np.int64))
         return self._columns(words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space)
 
-    def _cut_pieces(self, gaps: list[str]) -> list[list[str]]:
-        """jieba's tokens of each text in `gaps`, cut separately but in one engine call.
+    def _cut_flat(self, gaps: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """jieba's tokens of all texts in `gaps` in one array, and how many each text has.
 
-        The texts are joined with a line break, which jieba never joins to anything, and the
-        tokens dealt back by length; should a token ever cross a joint, each text is cut on
-        its own instead.
+        Each text is cut separately but in one engine call: the texts are joined with a line
+        break, which jieba never joins to anything, and the line-break tokens dropped; should
+        a token ever cross a joint, each text is cut on its own instead.
         """
         cut, hmm = self._cut, self.hmm
-        if len(gaps) < 2:
-            return [cut(g, hmm) for g in gaps]
+        if not gaps:
+            return np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)
         tokens = cut("\n".join(gaps), hmm)
-        gap_len = np.fromiter(map(len, gaps), np.int64, len(gaps))
-        joints = np.cumsum(gap_len)[:-1] + np.arange(len(gaps) - 1)  # offsets of the "\n"s
-        tok_len = np.fromiter(map(len, tokens), np.int64, len(tokens))
-        tok_start = np.cumsum(tok_len) - tok_len
-        at = np.searchsorted(tok_start, joints)
-        clipped = np.minimum(at, len(tokens) - 1)
-        if (at >= len(tokens)).any() or (tok_start[clipped] != joints).any() \
-                or any(tokens[i] != "\n" for i in at.tolist()):
-            return [cut(g, hmm) for g in gaps]
-        bounds = [0, *(at + 1).tolist()]
-        ends = [*at.tolist(), len(tokens)]
-        return [tokens[a:b] for a, b in zip(bounds, ends, strict=True)]
+        if len(gaps) > 1:
+            gap_len = np.fromiter(map(len, gaps), np.int64, len(gaps))
+            joints = np.cumsum(gap_len)[:-1] + np.arange(len(gaps) - 1)  # offsets of the "\n"s
+            tok_len = np.fromiter(map(len, tokens), np.int64, len(tokens))
+            tok_start = np.cumsum(tok_len) - tok_len
+            at = np.searchsorted(tok_start, joints)
+            clipped = np.minimum(at, len(tokens) - 1)
+            if (at >= len(tokens)).any() or (tok_start[clipped] != joints).any() \
+                    or any(tokens[i] != "\n" for i in at.tolist()):
+                pieces = [cut(g, hmm) for g in gaps]
+                flat = np.empty(sum(map(len, pieces)), dtype=object)
+                flat[:] = [w for piece in pieces for w in piece]
+                return flat, np.fromiter(map(len, pieces), np.int64, len(pieces))
+        else:
+            at = np.zeros(0, dtype=np.int64)
+        flat = np.empty(len(tokens), dtype=object)
+        flat[:] = tokens
+        sizes = np.diff(np.concatenate([[-1], at, [len(tokens)]])) - 1
+        return (np.delete(flat, at) if len(at) else flat), sizes
 
     def _split_like_jieba(self, words: list[str], span_at: list[int], counts: list[int]):
         """Split ASCII tokens the way jieba does where jieba-rs keeps them whole.
@@ -573,6 +588,28 @@ class Tokenizer:
             new_counts.append(len(out) - n0)
         return out, new_span_at, new_counts
 
+    def _infos(self, uniques) -> list[tuple[str, bool, bool, bool]]:
+        """`_word_info` of each distinct token, memoised; Han words take a short path.
+
+        A word starting with a Han character is neither punctuation, whitespace nor an ASCII
+        run, so only its tag and stopword status are looked up.
+        """
+        memo, tags, stop = self._memo, self._tags, self.stopword_set
+        out = []
+        room = len(memo) < 2_000_000
+        for word in uniques:
+            info = memo.get(word)
+            if info is None:
+                tag = tags.get(word)
+                if tag is not None and "\u4e00" <= word[0] <= "\u9fff":
+                    info = (tag, word in stop, False, False)
+                    if room:
+                        memo[word] = info
+                else:
+                    info = self._word_info(word)
+            out.append(info)
+        return out
+
     def _word_info(self, word: str) -> tuple[str, bool, bool, bool]:
         """(dictionary POS, is_stop, is_space, is_odd_ascii) of a token, memoised per process."""
         info = (self._tags.get(word) or guess_unknown_pos(word) or _fallback_tag(word),
@@ -590,19 +627,19 @@ class Tokenizer:
                     "end": np.zeros(0, np.int64), "is_stop": np.zeros(0, bool)}
         token = np.asarray(words, dtype=object)
         codes, uniques = pd.factorize(token)
-        memo = self._memo
-        info = [memo.get(u) or self._word_info(u) for u in uniques]
+        info = self._infos(uniques)
         if any(i[3] for i in info):
-            words, span_at, counts = self._split_like_jieba(words, span_at, counts)
+            words, span_at, counts = self._split_like_jieba(
+                list(words), np.asarray(span_at).tolist(), np.asarray(counts).tolist())
             n = len(words)
             token = np.asarray(words, dtype=object)
             codes, uniques = pd.factorize(token)
-            info = [memo.get(u) or self._word_info(u) for u in uniques]
+            info = self._infos(uniques)
         u_pos = np.asarray([i[0] for i in info], dtype=object)
         u_stop = np.fromiter((i[1] for i in info), bool, len(info))
         u_space = np.fromiter((i[2] for i in info), bool, len(info))
         pos = u_pos[codes]
-        if span_at:
+        if len(span_at):
             pos[np.asarray(span_at)] = np.asarray(span_pos, dtype=object)
         lengths = np.fromiter(map(len, words), np.int64, n)
         counts_a = np.asarray(counts, dtype=np.int64)
@@ -750,17 +787,35 @@ def _assemble(doc_ids: list[str], results: list[dict]) -> pd.DataFrame:
             TOKEN_COLUMNS, [object, "int64", "int64", object, object, "int64", "int64", bool],
             strict=True)})
     cat = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+    doc_index = np.repeat(np.arange(len(doc_ids), dtype=np.int64), lengths)
+    pos_codes, pos_values = pd.factorize(cat["pos"])
     df = pd.DataFrame({
-        "doc_id": np.repeat(np.asarray(doc_ids, dtype=object), lengths),
+        "doc_id": _strings_by_code(doc_ids, doc_index),
         "sent_id": cat["sent_id"],
-        "token_id": np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]),
+        "token_id": np.arange(len(doc_index), dtype=np.int64) - np.repeat(
+            np.cumsum(lengths) - lengths, lengths),
         "token": cat["token"],
-        "pos": cat["pos"],
+        "pos": _strings_by_code(list(pos_values), pos_codes),
         "start": cat["start"],
         "end": cat["end"],
         "is_stop": cat["is_stop"],
     })
     return df
+
+
+def _strings_by_code(values: list[str], codes: np.ndarray) -> pd.Series:
+    """`values[codes]` as a pandas string column, built in Arrow without a Python loop.
+
+    The same column (dtype and contents) as pandas makes from an object array of the strings,
+    at a fraction of the cost when few distinct values repeat (doc_id, pos).
+    """
+    import pyarrow as pa
+
+    dtype = pd.Series(np.asarray(values[:1], dtype=object)).dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return pd.Series(np.asarray(values, dtype=object)[codes], dtype=dtype)
+    array = pa.array(values, type=pa.large_string()).take(pa.array(codes))
+    return pd.Series(pd.array(array, dtype=dtype))
 
 
 # -- entities ------------------------------------------------------------------------------
