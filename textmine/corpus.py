@@ -374,7 +374,8 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:
                 raise InputError(f"{path}: starts with a {codec.upper()} byte-order mark but is "
-                                 f"not valid {codec.upper()} at byte {exc.start} "
+                                 f"not valid {codec.upper()} at byte "
+                                 f"{exc.start + (len(bom) if codec == 'utf-8-sig' else 0)} "
                                  "(truncated or damaged file?)") from None
             return _check_text(text, data, path), codec
     try:
