@@ -47,7 +47,7 @@ import scipy.sparse as sp
 from textmine.config import Config
 
 #: Bump when the pipeline's own logic changes results (part of every cache key).
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 DOCUMENT_TABLES = ("documents", "blocks", "sentences", "ledger", "tokens", "quantities",
                    "formulations")
@@ -115,7 +115,7 @@ class DocumentResult:
     doc_id: str
     tables: dict[str, pa.Table]
     fields: dict[str, Any]
-    counts: dict[str, tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray]]
+    counts: dict[str, Any]  # "terms" and, per unit, (unit keys, rows, term columns, counts)
     cached: bool = False
 
     def pack(self) -> tuple[Any, ...]:
@@ -309,13 +309,13 @@ class DocumentStages:
             memo[combo] = (word, word and pos.startswith(topic))
 
     def _counts(self, coded: _Coded, cols: dict[str, Any], block_of_sentence: np.ndarray
-                ) -> dict[str, tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray]]:
-        """Sparse counts of the document's features: per unit, (terms, unit keys, rows, cols,
-        counts) — the document itself and each paragraph holding a token."""
+                ) -> dict[str, Any]:
+        """Sparse counts of the document's features: its `terms`, and per unit (the document
+        itself, each paragraph holding a token) the unit keys, rows, term columns, counts."""
         n = len(coded.token_code)
         if n == 0:
             empty = np.zeros(0, np.int32)
-            return {unit: ([], [], empty, empty, empty) for unit in DFM_UNITS}
+            return {"terms": [], **{unit: ([], empty, empty, empty) for unit in DFM_UNITS}}
         # one decision a distinct (token, pos, is_stop), not one a token
         token_code, token_uniques = coded.token_code, coded.token_uniques
         pos_code, pos_uniques = coded.pos_code, coded.pos_uniques
@@ -332,8 +332,14 @@ class DocumentStages:
             self._feature_flags(new)
         combo_flags = np.array([memo[c] for c in combos], dtype=bool).reshape(-1, 2)
         flags = combo_flags[combo_of_token]
+        # the topic features are document features too: one term list serves both units
+        used = np.flatnonzero(np.bincount(token_code[flags[:, 0]],
+                                          minlength=len(token_uniques)))
+        term_col = np.full(len(token_uniques), -1, dtype=np.int64)
+        term_col[used] = np.arange(len(used))
+        out: dict[str, Any] = {"terms": token_uniques[used].tolist()}
         blocks = block_of_sentence[cols["sent_id"]]
-        out = {}
+        width = max(len(used), 1)
         for unit, column in (("document", 0), ("paragraph", 1)):
             if unit == "document":
                 unit_keys: list[int] = [0]
@@ -342,13 +348,10 @@ class DocumentStages:
                 unit_keys_arr, row_of_token = np.unique(blocks, return_inverse=True)
                 unit_keys = unit_keys_arr.tolist()
             keep = flags[:, column]
-            width = len(token_uniques)
-            pairs, counts = np.unique(row_of_token[keep] * width + token_code[keep],
+            pairs, counts = np.unique(row_of_token[keep] * width + term_col[token_code[keep]],
                                       return_counts=True)
-            used, term_col = np.unique(pairs % width, return_inverse=True)
-            out[unit] = (token_uniques[used].tolist(), unit_keys,
-                         (pairs // width).astype(np.int32), term_col.astype(np.int32),
-                         counts.astype(np.int32))
+            out[unit] = (unit_keys, (pairs // width).astype(np.int32),
+                         (pairs % width).astype(np.int32), counts.astype(np.int32))
         return out
 
 
@@ -410,24 +413,22 @@ class CountMerger:
     table with the same filters.
     """
 
-    def __init__(self, unit: str):
+    def __init__(self, unit: str, vocabulary: dict[str, int] | None = None):
         if unit not in DFM_UNITS:
             raise ValueError(f"unit must be one of {DFM_UNITS}, not {unit!r}")
         self.unit = unit
-        self.vocabulary: dict[str, int] = {}
+        self.vocabulary: dict[str, int] = {} if vocabulary is None else vocabulary
         self.unit_doc: list[str] = []
         self.unit_key: list[int] = []
         self._rows: list[np.ndarray] = []
         self._cols: list[np.ndarray] = []
         self._data: list[np.ndarray] = []
 
-    def add(self, doc_id: str, counts: tuple[list[str], list[int], np.ndarray, np.ndarray,
-                                             np.ndarray]) -> None:
-        """Append one document's units and counts."""
-        terms, unit_keys, rows, cols, data = counts
-        vocab = self.vocabulary
-        ids = np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int64,
-                          len(terms))
+    def add(self, doc_id: str, counts: tuple[list[int], np.ndarray, np.ndarray, np.ndarray],
+            ids: np.ndarray) -> None:
+        """Append one document's units and counts; `ids` maps its term columns to the
+        vocabulary's (see `term_ids`)."""
+        unit_keys, rows, cols, data = counts
         first_row = len(self.unit_doc)
         self.unit_doc.extend([doc_id] * len(unit_keys))
         self.unit_key.extend(unit_keys)
@@ -478,6 +479,19 @@ class CountMerger:
             meta = documents[["doc_id", *meta_cols]].astype({"doc_id": str})
             units = units.merge(meta.drop_duplicates("doc_id"), on="doc_id", how="left")
         return DocumentFeatureMatrix(counts, features, units, self.unit, None)
+
+
+def term_ids(vocabulary: dict[str, int], term_lists: list[list[str]]) -> list[np.ndarray]:
+    """Vocabulary ids of several documents' terms (new terms are added), one dictionary
+    lookup a distinct term of the batch rather than one a term of each document."""
+    sizes = [len(t) for t in term_lists]
+    if not sum(sizes):
+        return [np.zeros(0, np.int64) for _ in term_lists]
+    codes, uniques = pd.factorize(np.concatenate([np.asarray(t, dtype=object)
+                                                  for t in term_lists]))
+    ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in uniques), np.int64,
+                      len(uniques))[codes]
+    return np.split(ids, np.cumsum(sizes)[:-1])
 
 
 #: Document columns never copied onto matrix units (as in textmine.dfm).
@@ -561,7 +575,7 @@ def save_dfm(dfm: Any, out: Path, name: str) -> list[Path]:
     from textmine.cache import atomic_write_bytes
 
     buffer = io.BytesIO()
-    sp.save_npz(buffer, dfm.counts.tocsr(), compressed=True)
+    sp.save_npz(buffer, dfm.counts.tocsr(), compressed=False)
     atomic_write_bytes(out / f"{name}.npz", buffer.getvalue())
     return [out / f"{name}.npz", _write_parquet(dfm.units, out / f"{name}_units.parquet"),
             _write_parquet(pd.DataFrame({"feature": dfm.features.astype(str)}),
@@ -825,7 +839,8 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
         result.timings["total"] = time.perf_counter() - started
         return result
 
-    mergers = {unit: CountMerger(unit) for unit in DFM_UNITS}
+    vocabulary: dict[str, int] = {}
+    mergers = {unit: CountMerger(unit, vocabulary) for unit in DFM_UNITS}
     sink = _ParquetSink(out)
     doc_schema = _documents_schema(meta)
     del documents
@@ -854,9 +869,10 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
                 for name in DOCUMENT_TABLES[1:]:
                     sink.write(name, pa.concat_tables([r.tables[name] for r in results]))
                 sink.write("documents", _documents_table(meta.iloc[index], results, doc_schema))
-                for r in results:
+                ids = term_ids(vocabulary, [r.counts["terms"] for r in results])
+                for r, doc_ids_ in zip(results, ids, strict=True):
                     for unit, merger in mergers.items():
-                        merger.add(r.doc_id, r.counts[unit])
+                        merger.add(r.doc_id, r.counts[unit], doc_ids_)
                 if bar is not None:
                     bar.update(len(index))
 
