@@ -980,8 +980,13 @@ def _corpus_steps(mergers: dict[str, CountMerger], meta: pd.DataFrame, out: Path
         if not quiet:
             print(f"topics: {method}, k={usable} on {para.shape[0]:,} paragraphs × "
                   f"{para.shape[1]:,} terms", file=sys.stderr)
-        model = fit_topics(para, method=method, k=usable, random_state=random_state,
-                           seeds=tuple(seeds), minibatch=minibatch)
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread: identical floating-point sums on every run and machine, and no
+        # threads spinning against the document workers on a busy machine.
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = fit_topics(para, method=method, k=usable, random_state=random_state,
+                               seeds=tuple(seeds), minibatch=minibatch)
         for name, table in (("topic_terms", model.topic_terms), ("doc_topics", model.doc_topics),
                             ("topic_labels", model.labels),
                             ("topic_selection", model.selection)):
