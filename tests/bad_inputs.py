@@ -260,8 +260,8 @@ CASES: list[Case] = [
     # the file system
     Case("symbolic link loop", "loop", _symlink_loop, "refused", "symbolic link loop"),
     Case("broken symbolic link", "dangling.txt", _broken_link, "refused",
-         "broken or looping symbolic link"),
-    Case("link to itself", "self.txt", _self_link, "refused", "broken or looping symbolic link"),
+         "broken symbolic link (-> "),
+    Case("link to itself", "self.txt", _self_link, "refused", "loops back on itself"),
     Case("named pipe", "pipe.txt", _fifo, "refused", "not a regular file"),
     Case("unreadable file (chmod 000)", "secret.txt", _unreadable, "refused", "Permission denied",
          simulated="as root permissions do not stop reads: reading is made to fail with EACCES"
@@ -270,7 +270,8 @@ CASES: list[Case] = [
          "Permission denied", simulated="skipped: as root permissions do not stop reads"
          if IS_ROOT else ""),
     Case("over the size limit", "big.txt", _text(GOOD * 40, "utf-8"), "refused",
-         "max_file_bytes", config={"max_file_bytes": 2000}),
+         "over the size limit of 2,000 bytes; raise it with `max_file_bytes = ",
+         config={"max_file_bytes": 2000}),
 ]
 
 

@@ -11,6 +11,7 @@ regressions found while building the suite and a whole corpus with every bad inp
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -49,12 +50,9 @@ def print_summary(request: pytest.FixtureRequest):
     yield
     if not OUTCOMES:
         return
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    text = "\n" + summary(OUTCOMES)
-    if reporter is not None:
-        reporter.write_line(text)
-    else:
-        print(text)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print("\n" + summary(OUTCOMES), flush=True)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -121,7 +121,7 @@ class Corpus:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:,.1f} MB"
+    return f"{n / 1024 / 1024:,.1f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def _control_share(text: str) -> float:
@@ -735,11 +735,26 @@ def _walk(folder: Path, skipped: list[dict[str, str]]) -> list[Path]:
                 if entry.name.lower() not in NON_DOCUMENT_NAMES:
                     files.append(p)
             else:
-                skipped.append({"path": str(p), "reason": "broken or looping symbolic link, "
-                                "or not a regular file"})
+                skipped.append({"path": str(p), "reason": _not_a_file(p)})
 
     visit(folder)
     return files
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a folder entry that is neither a file nor a folder cannot be read."""
+    if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        try:
+            path.stat()
+        except OSError as exc:
+            if exc.errno == 40:  # ELOOP
+                return f"symbolic link that loops back on itself (-> {target})"
+            return f"broken symbolic link (-> {target}: {exc.strerror or exc})"
+    return "not a regular file (a named pipe, device or socket)"
 
 
 def _read_metadata(csv_path: Path, skipped: list[dict[str, str]]) -> dict[str, dict[str, str]]:
