@@ -57,3 +57,15 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"new"
     assert [p.name for p in target.parent.iterdir()] == ["table.csv"]
+
+
+def test_parquet_bytes_ignore_run_statistics():
+    import pandas as pd
+
+    from textmine.tables import table_bytes
+
+    df = pd.DataFrame({"token": ["羊肚菌", "葫芦套村"], "n": [3, 2]})
+    before = table_bytes(df, "parquet")
+    df.attrs["cache"] = {"hits": 7}
+    assert table_bytes(df, "parquet") == before
+    assert df.attrs == {"cache": {"hits": 7}}

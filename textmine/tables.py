@@ -33,6 +33,8 @@ def table_bytes(df: pd.DataFrame, fmt: str) -> bytes:
         return df.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
     if fmt == "parquet":
         buf = io.BytesIO()
+        df = df.copy(deep=False)
+        df.attrs = {}  # run statistics (cache hits) are not data: keep them out of the file
         df.to_parquet(buf, index=False)
         return buf.getvalue()
     raise ValueError(f"unknown table format {fmt!r}; use one of {', '.join(FORMATS)}")
