@@ -57,7 +57,17 @@ __all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
+    """Import the module that defines `name` on first use."""
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'textmine' has no attribute {name!r}")
     return getattr(importlib.import_module(f"textmine.{module}"), name)
+
+
+# These functions share their module's name. Importing a submodule binds the submodule to the
+# package attribute, so bind the functions now, after their modules are loaded: `tm.keyness`
+# is then the function however the modules are imported later.
+from textmine.collocations import collocations as collocations  # noqa: E402
+from textmine.emergence import emergence as emergence  # noqa: E402
+from textmine.keyness import keyness as keyness  # noqa: E402
+from textmine.keywords import keywords as keywords  # noqa: E402
