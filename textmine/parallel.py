@@ -6,6 +6,7 @@ back in input order whatever the engine, so serial, pooled and Dask runs give id
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -124,6 +125,9 @@ class Engine:
         else:
             self.workers = effective_jobs(self.n_jobs)
             if self.workers > 1:
+                # Objects that exist now are left out of garbage collection until the pool
+                # closes, so forked workers neither walk nor copy their parent's heap.
+                gc.freeze()
                 self.pool = ProcessPoolExecutor(max_workers=self.workers)
         return self
 
@@ -131,6 +135,7 @@ class Engine:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+            gc.unfreeze()
         if self.client is not None and isinstance(self.scheduler, str):
             self.client.close()
         self.client = None
