@@ -20,6 +20,16 @@ T = TypeVar("T")
 _MAGIC = b"TMC1"
 
 
+def _file_mode() -> int:
+    """The mode `open(path, "w")` gives a new file: 0666 less the process's umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def default_cache_dir() -> Path:
     """`$TEXTMINE_CACHE_DIR`, else `$XDG_CACHE_HOME/textmine`, else `~/.cache/textmine`."""
     env = os.environ.get("TEXTMINE_CACHE_DIR")
@@ -44,6 +54,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600: give the mode a plain write would
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
