@@ -54,3 +54,43 @@ def test_clean_serial_equals_dask(corpus):
                                   host="127.0.0.1", dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         _assert_same(clean_corpus(corpus), clean_corpus(corpus, scheduler=client))
+
+
+class _CountsItsCopies:
+    """Returns (process id, how many copies of this object that process unpickled)."""
+
+    copies = 0
+
+    def __setstate__(self, state):
+        type(self).copies += 1
+        self.__dict__.update(state)
+
+    def __call__(self, item):
+        import os
+
+        return os.getpid(), type(self).copies
+
+
+def test_pool_workers_get_the_function_once():
+    """A function object (a tokenizer inside it) is not re-sent with every chunk of items."""
+    results = map_documents(_CountsItsCopies(), list(range(60)), n_jobs=2, chunksize=1)
+    assert {copies for _, copies in results} <= {0, 1}  # fork may hand the original over
+
+
+def test_imap_ordered_keeps_order_and_reads_the_input_lazily():
+    from textmine.parallel import Engine, imap_ordered
+
+    pulled = []
+
+    def items():
+        for i in range(30):
+            pulled.append(i)
+            yield f"第{i}段" * (30 - i)  # later items are shorter: they finish first
+
+    out = imap_ordered(_length, items(), n_jobs=2)
+    first = next(out)
+    with Engine(n_jobs=2) as engine:
+        window = engine.window
+    assert len(pulled) <= window + 1  # never the whole input at once
+    assert [first, *out] == [len(f"第{i}段") * (30 - i) for i in range(30)]
+    assert list(imap_ordered(_length, ["ab", "c"], n_jobs=1)) == [2, 1]
