@@ -795,7 +795,7 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
         cache = Cache(config.cache_dir, enabled=use_cache)
     elif not use_cache:
         cache = Cache(cache.directory, enabled=False)
-    root = None
+    root = getattr(corpus, "root", None)  # a Corpus loaded from a folder
     if isinstance(corpus, (str, Path)):
         root = Path(corpus) if Path(corpus).is_dir() else Path(corpus).parent
     if tokenizer is None:
