@@ -424,6 +424,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check Python, the locked libraries, the CJK font, jieba and the cache; say what to fix."""
+    from textmine.config import load_config
+    from textmine.doctor import diagnose, report
+
+    cache_dir = args.cache_dir or (load_config(args.config).cache_dir if args.config else None)
+    table = diagnose(lock=args.lock, cache_dir=cache_dir)
+    print(report(table))
+    return 1 if (table["status"] == "fail").any() else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="textmine", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"textmine {__version__}")
@@ -653,6 +664,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="choose k by coherence alone (no refits on subsamples; faster)")
     _add_common(p)
     p.set_defaults(func=cmd_pipeline)
+
+    p = sub.add_parser("doctor", help="check the environment and say what to fix",
+                       description="Check the Python version, every library against "
+                       "requirements.lock, the CJK font for figures, jieba's dictionary and "
+                       "write access to the cache folder; print what to fix. Exits 1 when a "
+                       "check fails.")
+    p.add_argument("--lock", metavar="FILE",
+                   help="lock file to compare with (default: the repository's requirements.lock)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="cache folder to check (default: the settings', $TEXTMINE_CACHE_DIR or "
+                   "the per-user cache)")
+    p.add_argument("--config", metavar="TOML", help="settings file (its cache_dir is checked)")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("lexicon", help="lexicon tools (lexicon check TERM…)",
                        description="Inspect the segmentation lexicons.")
