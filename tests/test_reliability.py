@@ -268,3 +268,40 @@ def test_cli_ingest_lists_bad_files_and_fails_only_when_nothing_read(tmp_path: P
     failed = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert failed.returncode != 0
     assert "no document could be read" in failed.stderr
+
+
+# --- textmine doctor ----------------------------------------------------------------------------
+
+def test_doctor_passes_in_this_environment(tmp_path: Path) -> None:
+    from textmine.doctor import diagnose
+
+    table = diagnose(cache_dir=tmp_path / "cache")
+    assert list(table["check"]) == ["python", "libraries", "cjk font", "jieba", "cache"]
+    assert (table["status"] != "fail").all(), table.to_dict("records")
+    assert "packages at their locked versions" in table.set_index("check").loc["libraries",
+                                                                               "detail"]
+
+
+def test_doctor_names_what_is_wrong_and_how_to_fix_it(tmp_path: Path, monkeypatch,
+                                                      capsys) -> None:
+    import jieba
+
+    from textmine.cli import main
+
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("pandas==0.0.1\n    # via textmine\nno-such-package-xyz==1.0\n"
+                    "colorama==0.4.6 ; sys_platform == 'win32'\n", encoding="utf-8")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    fake_jieba = tmp_path / "jieba" / "__init__.py"  # a jieba whose dict.txt went missing
+    monkeypatch.setattr(jieba, "__file__", str(fake_jieba))
+    code = main(["doctor", "--lock", str(lock), "--cache-dir", str(blocked / "cache")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL  libraries" in out and "pandas 3." in out and "(locked 0.0.1)" in out
+    assert "1 missing: no-such-package-xyz" in out and "colorama" not in out  # marker: not here
+    assert "fix: make test" in out
+    assert f"FAIL  jieba      {fake_jieba.with_name('dict.txt')}: jieba's dictionary is missing" \
+        in out
+    assert f"FAIL  cache      {blocked / 'cache'}: cannot write" in out
+    assert "3 check(s) failed" in out
