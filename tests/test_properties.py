@@ -178,3 +178,21 @@ def test_empty_stage_tables_keep_their_columns(tokenizer: Tokenizer) -> None:
                   extract_formulations(clean)):
         assert isinstance(table, pd.DataFrame) and table.empty
         assert {"doc_id", "sent_id", "start", "end"} <= set(table.columns)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.one_of(st.binary(max_size=400),
+                 st.builds(lambda t, codec: t.encode(codec, errors="ignore"), texts,
+                           st.sampled_from(["utf-8", "gbk", "big5", "utf-16", "utf-16-le",
+                                            "shift_jis", "euc_kr", "gb18030"]))))
+def test_decoding_any_bytes_gives_text_the_codec_reproduces_or_input_error(data: bytes) -> None:
+    from textmine.corpus import InputError, decode_bytes
+
+    try:
+        text, codec = decode_bytes(data, "x.txt")
+    except InputError as exc:
+        assert str(exc).startswith("x.txt: ")
+        return
+    assert text.strip()
+    if "+" not in codec:  # mixed files are decoded stretch by stretch
+        assert data.decode(codec) == text
