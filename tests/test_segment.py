@@ -301,8 +301,8 @@ def test_governance_terms_on_unseen_reports(tok):
                     whole += 1
                 i = text.find(term, i + 1)
     never_cut = 1 - len(cut_terms) / len(terms)
-    assert never_cut >= 0.65, never_cut
-    assert whole / occurrences >= 0.80, whole / occurrences
+    assert never_cut >= 0.74, never_cut  # 75.6% measured; 68.9% before the curated part 3
+    assert whole / occurrences >= 0.85, whole / occurrences  # 86.6% measured
 
 
 # -- pickling, scikit-learn, process pools ------------------
