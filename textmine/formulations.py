@@ -174,9 +174,19 @@ class Formulation:
 
 @lru_cache(maxsize=1)
 def _idioms() -> frozenset[str]:
-    """Four-character idioms (jieba's POS ``i``): a quoted idiom is a figure of speech."""
+    """Four-character idioms (jieba's POS ``i``): a quoted idiom is a figure of speech.
+
+    When the tokenizer has already read jieba's dictionary in this process, its tags are
+    reused instead of reading the file a second time.
+    """
+    import sys
     from importlib.util import find_spec
     from pathlib import Path
+
+    segment = sys.modules.get("textmine.segment")
+    if segment is not None and segment._jieba_dictionary.cache_info().currsize:
+        _, tags = segment._jieba_dictionary()
+        return frozenset(w for w, tag in tags.items() if tag == "i" and len(w) == 4)
 
     spec = find_spec("jieba")
     if spec is None or spec.origin is None:

@@ -689,11 +689,13 @@ def _is_odd_ascii(word: str, dictionary: dict[str, str]) -> bool:
 
 def _fallback_tag(word: str) -> str:
     """jieba-rs's tag for a word missing from the dictionary: eng, m or x."""
-    eng = sum(ch.isascii() and ch.isalnum() for ch in word)
-    digits = sum(ch.isascii() and ch.isdigit() for ch in word)
-    if eng == 0:
+    if _ASCII_ALNUM.search(word) is None:
         return "x"
-    return "m" if eng == digits else "eng"
+    return "eng" if _ASCII_LETTER.search(word) else "m"
+
+
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 @functools.lru_cache(maxsize=2)
@@ -871,8 +873,11 @@ _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "夏侯", "皇甫"
                       "公孙")
 
 
+_HAN_WORD = re.compile("[\u4e00-\u9fff]*")
+
+
 def _is_han(word: str) -> bool:
-    return all("\u4e00" <= ch <= "\u9fff" for ch in word)
+    return _HAN_WORD.fullmatch(word) is not None
 
 
 def guess_unknown_pos(word: str) -> str | None:

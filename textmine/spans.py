@@ -218,7 +218,7 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
         return -1  # phone, ID, account numbers
     bare = _PER_RE.sub("", _SUFFIX_RE.sub("", surface))
     has_unit = bool(_UNIT_RE.search(bare)) or surface[-1] in "%％‰"
-    arabic = any(c in "0123456789０１２３４５６７８９" for c in surface)
+    arabic = _ARABIC_DIGIT.search(surface) is not None
     if not arabic:
         return _accept_chinese(text, start, end, surface, has_unit)
     if not has_unit and not _WAN_YI.search(surface):
