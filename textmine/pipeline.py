@@ -118,23 +118,34 @@ class DocumentResult:
     counts: dict[str, Any]  # "terms" and, per unit, (unit keys, rows, term columns, counts)
     cached: bool = False
 
-    def pack(self) -> tuple[Any, ...]:
-        """A compact form for the on-disk cache: each table as zstd-compressed Arrow IPC."""
-        options = pa.ipc.IpcWriteOptions(compression="zstd")
-        packed = {}
-        for name, table in self.tables.items():
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
-                writer.write_table(table)
-            packed[name] = sink.getvalue().to_pybytes()
+    def pack(self, compression: str | None = "zstd") -> tuple[Any, ...]:
+        """A compact form for the on-disk cache: each table as (compressed) Arrow IPC."""
+        packed = {name: _to_ipc(table, compression) for name, table in self.tables.items()}
         return (PIPELINE_VERSION, self.doc_id, packed, self.fields, self.counts)
 
     @classmethod
-    def unpack(cls, packed: tuple[Any, ...]) -> DocumentResult:
+    def unpack(cls, packed: tuple[Any, ...], cached: bool = True) -> DocumentResult:
         """The result `pack` stored, marked as coming from the cache."""
         _, doc_id, tables, fields, counts = packed
         return cls(doc_id, {name: pa.ipc.open_stream(blob).read_all()
-                            for name, blob in tables.items()}, fields, counts, cached=True)
+                            for name, blob in tables.items()}, fields, counts, cached=cached)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # From a worker to the main process as uncompressed Arrow IPC: several times cheaper
+        # to pickle and unpickle than Arrow tables themselves.
+        return _unpack_result, (self.pack(compression=None), self.cached)
+
+
+def _unpack_result(packed: tuple[Any, ...], cached: bool) -> DocumentResult:
+    return DocumentResult.unpack(packed, cached=cached)
+
+
+def _to_ipc(table: pa.Table, compression: str | None) -> bytes:
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression=compression)
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 _STAGES_IN_PROCESS: dict[str, DocumentStages] = {}
@@ -321,7 +332,7 @@ class DocumentStages:
         pos_code, pos_uniques = coded.pos_code, coded.pos_uniques
         combo = (token_code.astype(np.int64) * len(pos_uniques) + pos_code) * 2 + \
             cols["is_stop"].astype(np.int64)
-        combo_keys, combo_of_token = np.unique(combo, return_inverse=True)
+        combo_of_token, combo_keys = pd.factorize(combo)  # hashing, not sorting
         combo_tokens = token_uniques[combo_keys // 2 // len(pos_uniques)]
         combo_pos = pos_uniques[combo_keys // 2 % len(pos_uniques)]
         combos = list(zip(combo_tokens.tolist(), combo_pos.tolist(),
@@ -340,18 +351,15 @@ class DocumentStages:
         out: dict[str, Any] = {"terms": token_uniques[used].tolist()}
         blocks = block_of_sentence[cols["sent_id"]]
         width = max(len(used), 1)
-        for unit, column in (("document", 0), ("paragraph", 1)):
-            if unit == "document":
-                unit_keys: list[int] = [0]
-                row_of_token = np.zeros(n, dtype=np.int64)
-            else:
-                unit_keys_arr, row_of_token = np.unique(blocks, return_inverse=True)
-                unit_keys = unit_keys_arr.tolist()
-            keep = flags[:, column]
-            pairs, counts = np.unique(row_of_token[keep] * width + term_col[token_code[keep]],
-                                      return_counts=True)
-            out[unit] = (unit_keys, (pairs // width).astype(np.int32),
-                         (pairs % width).astype(np.int32), counts.astype(np.int32))
+        per_term = np.bincount(term_col[token_code[flags[:, 0]]], minlength=len(used))
+        out["document"] = ([0], np.zeros(len(used), np.int32), np.arange(len(used), dtype=np.int32),
+                           per_term.astype(np.int32))
+        unit_keys, row_of_token = np.unique(blocks, return_inverse=True)
+        keep = flags[:, 1]
+        pairs, counts = np.unique(row_of_token[keep] * width + term_col[token_code[keep]],
+                                  return_counts=True)
+        out["paragraph"] = (unit_keys.tolist(), (pairs // width).astype(np.int32),
+                            (pairs % width).astype(np.int32), counts.astype(np.int32))
         return out
 
 
