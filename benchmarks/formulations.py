@@ -8,43 +8,23 @@ side with jieba.lcut and with the whole span detector on the same sentences.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
-ANNOTATIONS = ROOT / "tests" / "annotations" / "formulations.jsonl"
-SAMPLE = ROOT / "corpus" / "jinan-party-building-report.txt"
 
 
 def accuracy() -> dict[str, float]:
-    from textmine.clean import clean_text
-    from textmine.corpus import Corpus
-    from textmine.formulations import evaluate_formulations, extract_formulations
+    """Precision and recall over the annotated regions, loaded as the test suite loads them."""
+    sys.path.insert(0, str(ROOT))
+    from tests.test_formulations import load_annotations
+    from textmine.formulations import evaluate_formulations
 
-    records = [json.loads(line) for line in ANNOTATIONS.read_text(encoding="utf-8").splitlines()]
-    texts, gold = {}, []
-    for rec in records:
-        path = SAMPLE if rec["corpus"] == "sample" else CORPORA / rec["corpus"] / rec["file"]
-        doc_id = f"{rec['corpus']}/{rec['file']}"
-        texts[doc_id] = path.read_text(encoding="utf-8-sig")
-        gold += [{"doc_id": doc_id, **f} for f in rec["formulations"]]
-    predicted = extract_formulations(Corpus.from_texts(texts))
-    kept = []
-    for rec in records:
-        doc_id = f"{rec['corpus']}/{rec['file']}"
-        text = clean_text(texts[doc_id]).text
-        lo = text.index(rec["from"]) if rec["from"] else 0
-        hi = text.index(rec["until"]) if rec["until"] else len(text)
-        rows = predicted[predicted["doc_id"] == doc_id]
-        kept.append(rows[(rows["start"] >= lo) & (rows["start"] < hi)])
-    gold_table = pd.DataFrame(gold)
-    scores = evaluate_formulations(pd.concat(kept), gold_table)
-    scores["documents"] = gold_table["doc_id"].nunique()
+    predicted, gold = load_annotations()
+    scores = evaluate_formulations(predicted, gold)
+    scores["documents"] = gold["doc_id"].nunique()
     return scores
 
 

@@ -30,7 +30,8 @@ DEFAULT_POS_DROP = ("w", "m", "q", "r", "d", "p", "c", "u", "y", "e", "o", "f", 
 # A feature must contain at least one Han character or Latin letter (drops numbers, symbols).
 _WORDLIKE = re.compile(r"[\u3400-\u9fffA-Za-z]")
 # Metadata columns never copied onto units (they are texts, not groups).
-_TEXT_COLUMNS = {"text", "raw_text", "path", "n_chars", "encoding"}
+#: Document columns never copied onto matrix units: the texts and file details, not metadata.
+TEXT_COLUMNS = {"text", "raw_text", "path", "n_chars", "encoding", "original_text"}
 
 
 @dataclass
@@ -190,7 +191,8 @@ def _unit_ids(tokens: pd.DataFrame, unit: str, sentences: pd.DataFrame | None) -
     return out
 
 
-def _df_bound(value: float | int | None, n_units: int, name: str) -> float | None:
+def df_bound(value: float | int | None, n_units: int, name: str) -> float | None:
+    """A min_df/max_df setting as a unit count: a float is a proportion, an int a count."""
     if value is None:
         return None
     if isinstance(value, float):
@@ -232,7 +234,7 @@ def build_dfm(tokens: pd.DataFrame, *, unit: str = "document",
     doc_freq = np.diff(counts.tocsc().indptr)
     total = np.asarray(counts.sum(axis=0)).ravel()
     keep = total >= min_count
-    low, high = _df_bound(min_df, n_units, "min_df"), _df_bound(max_df, n_units, "max_df")
+    low, high = df_bound(min_df, n_units, "min_df"), df_bound(max_df, n_units, "max_df")
     if low is not None:
         keep &= doc_freq >= low
     if high is not None:
@@ -252,7 +254,7 @@ def build_dfm(tokens: pd.DataFrame, *, unit: str = "document",
     units["n_tokens"] = np.asarray(counts.sum(axis=1)).ravel()
     if documents is not None:
         meta_cols = [c for c in documents.columns
-                     if c not in _TEXT_COLUMNS and c not in units.columns]
+                     if c not in TEXT_COLUMNS and c not in units.columns]
         meta = documents[["doc_id", *meta_cols]].astype({"doc_id": str})
         units = units.merge(meta.drop_duplicates("doc_id"), on="doc_id", how="left")
 

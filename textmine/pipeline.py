@@ -448,7 +448,7 @@ class CountMerger:
     def to_dfm(self, *, min_df: int | float = 1, max_df: int | float = 1.0, min_count: int = 1,
                documents: pd.DataFrame | None = None) -> Any:
         """The merged `textmine.dfm.DocumentFeatureMatrix` (features sorted, df-filtered)."""
-        from textmine.dfm import DocumentFeatureMatrix
+        from textmine.dfm import TEXT_COLUMNS, DocumentFeatureMatrix, df_bound
 
         terms = np.asarray(list(self.vocabulary), dtype=object)
         order = np.argsort(terms.astype(str), kind="stable")
@@ -465,7 +465,7 @@ class CountMerger:
         doc_freq = np.diff(counts.tocsc().indptr)
         total = np.asarray(counts.sum(axis=0)).ravel()
         keep = total >= min_count
-        low, high = _df_bound(min_df, n_units), _df_bound(max_df, n_units)
+        low, high = df_bound(min_df, n_units, "min_df"), df_bound(max_df, n_units, "max_df")
         if low is not None:
             keep &= doc_freq >= low
         if high is not None:
@@ -483,7 +483,7 @@ class CountMerger:
         units["n_tokens"] = np.asarray(counts.sum(axis=1)).ravel()
         if documents is not None:
             meta_cols = [c for c in documents.columns
-                         if c not in _TEXT_COLUMNS and c not in units.columns]
+                         if c not in TEXT_COLUMNS and c not in units.columns]
             meta = documents[["doc_id", *meta_cols]].astype({"doc_id": str})
             units = units.merge(meta.drop_duplicates("doc_id"), on="doc_id", how="left")
         return DocumentFeatureMatrix(counts, features, units, self.unit, None)
@@ -500,20 +500,6 @@ def term_ids(vocabulary: dict[str, int], term_lists: list[list[str]]) -> list[np
     ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in uniques), np.int64,
                       len(uniques))[codes]
     return np.split(ids, np.cumsum(sizes)[:-1])
-
-
-#: Document columns never copied onto matrix units (as in textmine.dfm).
-_TEXT_COLUMNS = {"text", "raw_text", "path", "n_chars", "encoding", "original_text"}
-
-
-def _df_bound(value: float | int | None, n_units: int) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"a document-frequency proportion must be in [0, 1], not {value}")
-        return value * n_units
-    return float(value)
 
 
 def idf_table(dfm: Any) -> pd.DataFrame:
