@@ -465,10 +465,16 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
     return found
 
 
-def formulation_spans(text: str) -> list[Span]:
-    """Spans of the formulations in `text` (kind ``formulation``), for the shared detector."""
+def formulation_spans(text: str, *, scanned: list[Formulation] | None = None) -> list[Span]:
+    """Spans of the formulations in `text` (kind ``formulation``), for the shared detector.
+
+    `scanned`: `scan_formulations(text)` already run (with or without quotes: quotes are
+    dropped and the other formulations are the same either way), so one scan serves both.
+    """
+    if scanned is None:
+        scanned = scan_formulations(text)
     return [Span(f.start, f.end, "formulation", f.surface)
-            for f in scan_formulations(text) if f.kind != "quote"]
+            for f in scanned if f.kind != "quote"]
 
 
 def extract_formulations(corpus_or_text: Any, include_quotes: bool = False, *,

@@ -36,7 +36,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from textmine.config import Config
+
+if TYPE_CHECKING:
+    from textmine.spans import Span
 
 #: Bump when the pipeline's own logic changes results (part of every cache key).
 PIPELINE_VERSION = "2"
@@ -237,7 +240,9 @@ class DocumentStages:
     def process(self, doc_id: str, raw: str) -> DocumentResult:
         """Every document stage on one document's raw text."""
         from textmine.clean import COPIED_METADATA, _clean_columns
-        from textmine.quantities import quantities_of_document
+        from textmine.quantities import quantities_of_text
+        from textmine.segment import Tokenizer
+        from textmine.spans import figure_spans
 
         c = _clean_columns(raw)
         text = c.text
@@ -256,17 +261,25 @@ class DocumentStages:
             "sentences": _table("sentences", doc_id, {**sents, "kind": sent_kind}),
             "ledger": _table("ledger", doc_id, c.ledger),
         }
-        cols = self.tokenizer.tokenize_document(text, select(self.analysis_kinds))
+        # One figure scan of the text and one formulation scan a sentence serve every stage.
+        figures = figure_spans(text)
+        protected = None
+        if isinstance(self.tokenizer, Tokenizer):
+            protected = self.tokenizer.protected_spans(text, figures=figures)
+        cols = self.tokenizer.tokenize_document(text, select(self.analysis_kinds),
+                                                spans=protected)
         coded = _Coded(cols)
         cols["token_id"] = np.arange(len(cols["token"]), dtype=np.int64)
         cols["token"] = coded.token_array()
         cols["pos"] = coded.pos_array()
         tables["tokens"] = _table("tokens", doc_id, cols)
-        rows = quantities_of_document((doc_id, text, select(self.quantity_kinds)))
+        scans: dict[int, list[Span]] = {}
+        formulation_rows = self._formulations(doc_id, c.sentences, sent_kind, scans)
+        rows = quantities_of_text(text, select(self.quantity_kinds), doc_id, figures=figures,
+                                  formulations=scans)
         rows.sort(key=lambda r: r["start"])  # as extract_quantities orders them
         tables["quantities"] = _rows_table("quantities", rows)
-        tables["formulations"] = _rows_table("formulations", self._formulations(
-            doc_id, c.sentences, sent_kind))
+        tables["formulations"] = _rows_table("formulations", formulation_rows)
         fields = {"text": text, "n_chars": len(text), "n_repairs": c.metadata["n_repairs"]}
         for key in COPIED_METADATA:
             fields[key] = c.metadata.get(key)
@@ -274,10 +287,11 @@ class DocumentStages:
         return DocumentResult(doc_id, tables, fields, self._counts(coded, cols,
                                                                    block_of_sentence))
 
-    def _formulations(self, doc_id: str, sents: dict[str, list], sent_kind: list[str]
-                      ) -> list[dict[str, Any]]:
-        """`extract_formulations` for one document (same rows, same order)."""
-        from textmine.formulations import scan_formulations
+    def _formulations(self, doc_id: str, sents: dict[str, list], sent_kind: list[str],
+                      scans: dict[int, list[Span]] | None = None) -> list[dict[str, Any]]:
+        """`extract_formulations` for one document (same rows, same order); `scans` receives
+        each scanned sentence's formulation spans (sent_id → spans) for the figures stage."""
+        from textmine.formulations import formulation_spans, scan_formulations
 
         chosen = set(self.formulation_kinds)
         rows = []
@@ -285,7 +299,11 @@ class DocumentStages:
             if kind not in chosen:
                 continue
             start, sentence = sents["start"][i], sents["text"][i]
-            for f in scan_formulations(sentence, include_quotes=True):
+            found = scan_formulations(sentence, include_quotes=True)
+            if scans is not None:
+                scans[sents["sent_id"][i]] = formulation_spans(sentence, scanned=found) \
+                    if found else []
+            for f in found:
                 rows.append({"doc_id": doc_id, "sent_id": sents["sent_id"][i],
                              "start": start + f.start, "end": start + f.end,
                              "surface": f.surface, "kind": f.kind, "number": f.number,

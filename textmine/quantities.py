@@ -349,15 +349,21 @@ def _sentences_of(text: str) -> list[tuple[int, int, int]]:
     return [(i, m.start(), m.end()) for i, m in enumerate(_SENTENCE.finditer(text))]
 
 
-def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int, int]]
+def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int, int]],
+                       figures: list[Span] | None = None,
+                       formulations: dict[int, list[Span]] | None = None
                        ) -> list[tuple[int, int, int, list[Span]]]:
     """The figure spans of each sentence, after the formulations have taken theirs.
 
     One scan of the whole document; the formulation scan runs only on sentences where a
     formulation could take a figure away (`spans.needs_formulation_check`), with the same
-    merge rules as `detect_spans`.
+    merge rules as `detect_spans`. `figures` (`figure_spans` of `original`) and
+    `formulations` (sent_id → `formulation_spans_of` the sentence) reuse scans already made.
     """
-    figures = figure_spans(text)
+    if figures is None or text is not original:  # simplified text: its own figure texts
+        figures = figure_spans(text)
+    if formulations is None:
+        formulations = {}
     starts = [f.start for f in figures]
     out = []
     for sent_id, s_start, s_end in sentences:
@@ -365,7 +371,10 @@ def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int,
         found = [f for f in figures[i:j] if f.end <= s_end]
         if found and needs_formulation_check(found):
             local = [Span(f.start - s_start, f.end - s_start, f.kind, f.text) for f in found]
-            merged = merge_spans(local, formulation_spans_of(original[s_start:s_end]))
+            scanned = formulations.get(sent_id)
+            if scanned is None:
+                scanned = formulation_spans_of(original[s_start:s_end])
+            merged = merge_spans(local, scanned)
             found = [Span(f.start + s_start, f.end + s_start, f.kind, f.text)
                      for f in merged if f.kind != "formulation"]
         if found:
@@ -374,14 +383,19 @@ def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int,
 
 
 def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None = None,
-                       doc_id: str = "doc0") -> list[dict[str, Any]]:
+                       doc_id: str = "doc0", *, figures: list[Span] | None = None,
+                       formulations: dict[int, list[Span]] | None = None
+                       ) -> list[dict[str, Any]]:
     """Figure rows of one cleaned document; `sentences` are (sent_id, start, end) to read
-    (default: the whole text, split at 。！？； and line breaks)."""
+    (default: the whole text, split at 。！？； and line breaks). `figures` (`figure_spans` of
+    `text`) and `formulations` (sent_id → formulation spans of that sentence's text) let a
+    caller that already ran those scans share them; the rows are the same either way."""
     if sentences is None:
         sentences = _sentences_of(text)
     rows: list[dict[str, Any]] = []
     original, text = text, simplified(text)
-    for sent_id, s_start, s_end, spans in _spans_by_sentence(original, text, sentences):
+    for sent_id, s_start, s_end, spans in _spans_by_sentence(original, text, sentences,
+                                                             figures, formulations):
         sentence = original[s_start:s_end]  # one string shared by the sentence's rows
         times = [(m.start(), m.group()) for m in _TIME.finditer(text, s_start, s_end)]
         for span in spans:

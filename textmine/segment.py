@@ -403,13 +403,15 @@ class Tokenizer:
             self._build()
 
     # -- segmentation ----------------------------------------------------------------------
-    def protected_spans(self, text: str) -> list[tuple[int, int, str]]:
+    def protected_spans(self, text: str, *, figures: list[Any] | None = None
+                        ) -> list[tuple[int, int, str]]:
         """(start, end, pos) of the spans kept whole: detected spans and punctuated entries.
 
         Two rules put the lexicon first: a span that is itself a lexicon word takes the
         lexicon's POS (二十大 is an ordinal span, tagged nz not mq), and a formulation span
         that contains a lexicon word (“乡村振兴大比武”, a quoted slogan) is not kept whole, so
-        the terms researchers count are counted everywhere.
+        the terms researchers count are counted everywhere. `figures`: the text's
+        `spans.figure_spans`, if already computed.
         """
         self._ensure()
         found: list[tuple[int, int, str]] = []
@@ -417,7 +419,7 @@ class Tokenizer:
             from textmine.spans import detect_spans
 
             index = self.lexicon_index
-            for sp in detect_spans(text):
+            for sp in detect_spans(text, figures=figures):
                 entry = index.get(sp.text)
                 if entry is not None and entry.tag:
                     found.append((sp.start, sp.end, entry.tag))

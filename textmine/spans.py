@@ -354,13 +354,16 @@ def _figure_claims(formulation: Span, figures: list[Span], ends: list[int] | Non
     return False
 
 
-def detect_spans(text: str) -> list[Span]:
+def detect_spans(text: str, *, figures: list[Span] | None = None) -> list[Span]:
     """Non-overlapping figure, date and formulation spans of `text`, in text order.
 
     Formulation spans win over the figure spans they overlap, except that a figure with a
-    multi-character number wins over a formulation span inside it or crossing it.
+    multi-character number wins over a formulation span inside it or crossing it. `figures`,
+    if given, is `figure_spans(text)` already computed (the pipeline shares one scan).
     """
-    return merge_spans(figure_spans(text), formulation_spans_of(text))
+    if figures is None:
+        figures = figure_spans(text)
+    return merge_spans(list(figures), formulation_spans_of(text))
 
 
 def needs_formulation_check(figures: list[Span]) -> bool:
