@@ -191,6 +191,21 @@ def _unit_ids(tokens: pd.DataFrame, unit: str, sentences: pd.DataFrame | None) -
     return out
 
 
+def filter_features(counts: sp.csr_matrix, features: np.ndarray, *, min_df: int | float,
+                    max_df: int | float, min_count: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Keep the columns whose total count and document frequency lie within the bounds."""
+    n_units = counts.shape[0]
+    doc_freq = np.diff(counts.tocsc().indptr)
+    total = np.asarray(counts.sum(axis=0)).ravel()
+    keep = total >= min_count
+    low, high = df_bound(min_df, n_units, "min_df"), df_bound(max_df, n_units, "max_df")
+    if low is not None:
+        keep &= doc_freq >= low
+    if high is not None:
+        keep &= doc_freq <= high
+    return counts[:, np.flatnonzero(keep)].tocsr(), features[keep]
+
+
 def df_bound(value: float | int | None, n_units: int, name: str) -> float | None:
     """A min_df/max_df setting as a unit count: a float is a proportion, an int a count."""
     if value is None:
@@ -230,17 +245,8 @@ def build_dfm(tokens: pd.DataFrame, *, unit: str = "document",
                            shape=(len(unit_order), len(features)))
     counts.sum_duplicates()
 
-    n_units = counts.shape[0]
-    doc_freq = np.diff(counts.tocsc().indptr)
-    total = np.asarray(counts.sum(axis=0)).ravel()
-    keep = total >= min_count
-    low, high = df_bound(min_df, n_units, "min_df"), df_bound(max_df, n_units, "max_df")
-    if low is not None:
-        keep &= doc_freq >= low
-    if high is not None:
-        keep &= doc_freq <= high
-    counts = counts[:, np.flatnonzero(keep)].tocsr()
-    features = features[keep]
+    counts, features = filter_features(counts, features, min_df=min_df, max_df=max_df,
+                                       min_count=min_count)
     if len(features) == 0:
         raise ValueError("build_dfm: no feature is left after filtering (check pos_keep, "
                          "min_df and max_df)")

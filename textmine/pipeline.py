@@ -466,7 +466,7 @@ class CountMerger:
     def to_dfm(self, *, min_df: int | float = 1, max_df: int | float = 1.0, min_count: int = 1,
                documents: pd.DataFrame | None = None) -> Any:
         """The merged `textmine.dfm.DocumentFeatureMatrix` (features sorted, df-filtered)."""
-        from textmine.dfm import TEXT_COLUMNS, DocumentFeatureMatrix, df_bound
+        from textmine.dfm import TEXT_COLUMNS, DocumentFeatureMatrix, filter_features
 
         terms = np.asarray(list(self.vocabulary), dtype=object)
         order = np.argsort(terms.astype(str), kind="stable")
@@ -480,16 +480,8 @@ class CountMerger:
         counts = sp.csr_matrix((cat(self._data), (cat(self._rows), new_col[cat(self._cols)])),
                                shape=(n_units, len(features)), dtype=np.int64)
         counts.sum_duplicates()
-        doc_freq = np.diff(counts.tocsc().indptr)
-        total = np.asarray(counts.sum(axis=0)).ravel()
-        keep = total >= min_count
-        low, high = df_bound(min_df, n_units, "min_df"), df_bound(max_df, n_units, "max_df")
-        if low is not None:
-            keep &= doc_freq >= low
-        if high is not None:
-            keep &= doc_freq <= high
-        counts = counts[:, np.flatnonzero(keep)].tocsr()
-        features = features[keep]
+        counts, features = filter_features(counts, features, min_df=min_df, max_df=max_df,
+                                           min_count=min_count)
         doc_ids = np.asarray(self.unit_doc, dtype=object)
         if self.unit == "document":
             units = pd.DataFrame({"unit": doc_ids, "doc_id": doc_ids})
