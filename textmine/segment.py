@@ -221,7 +221,7 @@ class Tokenizer:
         self.engine = engine
 
     # -- pickling: parameters only; the engine is rebuilt on first use ---------------------
-    _LAZY = ("_engine", "_cut", "_memo", "_tags", "_protected_re", "_term_set", "_term_max",
+    _LAZY = ("_engine", "_cut", "_vocab", "_tags", "_protected_re", "_term_set", "_term_max",
              "_term_heads",
              "entries",
              "stopword_set", "protected_words", "fingerprint", "lexicon_index")
@@ -391,7 +391,7 @@ class Tokenizer:
             self._cut = cut
         self._engine = engine
         self._tags = tags
-        self._memo: dict[str, tuple[str, bool, bool, bool]] = {}
+        self._vocab = _Vocabulary()
         words = sorted(self.protected_words, key=lambda w: (-len(w), w))
         self._protected_re = re.compile("|".join(map(re.escape, words))) if words else None
         self._term_set = frozenset(w for w, _, _ in resolved)
@@ -541,26 +541,22 @@ class Tokenizer:
         cut, hmm = self._cut, self.hmm
         if not gaps:
             return np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)
-        tokens = cut("\n".join(gaps), hmm)
-        if len(gaps) > 1:
-            gap_len = np.fromiter(map(len, gaps), np.int64, len(gaps))
-            joints = np.cumsum(gap_len)[:-1] + np.arange(len(gaps) - 1)  # offsets of the "\n"s
-            tok_len = np.fromiter(map(len, tokens), np.int64, len(tokens))
-            tok_start = np.cumsum(tok_len) - tok_len
-            at = np.searchsorted(tok_start, joints)
-            clipped = np.minimum(at, len(tokens) - 1)
-            if (at >= len(tokens)).any() or (tok_start[clipped] != joints).any() \
-                    or any(tokens[i] != "\n" for i in at.tolist()):
-                pieces = [cut(g, hmm) for g in gaps]
-                flat = np.empty(sum(map(len, pieces)), dtype=object)
-                flat[:] = [w for piece in pieces for w in piece]
-                return flat, np.fromiter(map(len, pieces), np.int64, len(pieces))
-        else:
-            at = np.zeros(0, dtype=np.int64)
+        joined = "\n".join(gaps)
+        tokens = cut(joined, hmm)
         flat = np.empty(len(tokens), dtype=object)
         flat[:] = tokens
+        if len(gaps) == 1:
+            return flat, np.asarray([len(tokens)], dtype=np.int64)
+        # Each joint is a "\n" token of its own unless jieba joined it to a neighbour; no gap
+        # holds a "\n" of its own when the count of "\n" tokens is one less than the gaps.
+        at = np.flatnonzero(flat == "\n")
+        if len(at) != len(gaps) - 1 or joined.count("\n") != len(gaps) - 1:
+            pieces = [cut(g, hmm) for g in gaps]
+            flat = np.empty(sum(map(len, pieces)), dtype=object)
+            flat[:] = [w for piece in pieces for w in piece]
+            return flat, np.fromiter(map(len, pieces), np.int64, len(pieces))
         sizes = np.diff(np.concatenate([[-1], at, [len(tokens)]])) - 1
-        return (np.delete(flat, at) if len(at) else flat), sizes
+        return np.delete(flat, at), sizes
 
     def _split_like_jieba(self, words: list[str], span_at: list[int], counts: list[int]):
         """Split ASCII tokens the way jieba does where jieba-rs keeps them whole.
@@ -590,36 +586,26 @@ class Tokenizer:
             new_counts.append(len(out) - n0)
         return out, new_span_at, new_counts
 
-    def _infos(self, uniques) -> list[tuple[str, bool, bool, bool]]:
-        """`_word_info` of each distinct token, memoised; Han words take a short path.
+    def _codes(self, words: np.ndarray) -> np.ndarray:
+        """Each token's row in the vocabulary table, adding the tokens not seen before.
 
-        A word starting with a Han character is neither punctuation, whitespace nor an ASCII
-        run, so only its tag and stopword status are looked up.
+        The table (`_Vocabulary`) holds each distinct token's POS, stopword, whitespace and
+        odd-ASCII flags and length once per process, so a document's columns are array look-ups
+        instead of a dictionary probe per token.
         """
-        memo, tags, stop = self._memo, self._tags, self.stopword_set
-        out = []
-        room = len(memo) < 2_000_000
-        for word in uniques:
-            info = memo.get(word)
-            if info is None:
-                tag = tags.get(word)
-                if tag is not None and "\u4e00" <= word[0] <= "\u9fff":
-                    info = (tag, word in stop, False, False)
-                    if room:
-                        memo[word] = info
-                else:
-                    info = self._word_info(word)
-            out.append(info)
-        return out
+        doc_codes, uniques = pd.factorize(words)
+        vocab = self._vocab
+        rows = vocab.rows(uniques.tolist(), self._word_info)
+        return rows[doc_codes]
 
     def _word_info(self, word: str) -> tuple[str, bool, bool, bool]:
-        """(dictionary POS, is_stop, is_space, is_odd_ascii) of a token, memoised per process."""
-        info = (self._tags.get(word) or guess_unknown_pos(word) or _fallback_tag(word),
+        """(dictionary POS, is_stop, is_space, is_odd_ascii) of a token."""
+        tag = self._tags.get(word)
+        if tag is not None and "\u4e00" <= word[0] <= "\u9fff":  # the common case: short path
+            return tag, word in self.stopword_set, False, False
+        return (tag or guess_unknown_pos(word) or _fallback_tag(word),
                 word in self.stopword_set or is_punctuation(word), word.isspace(),
                 self.engine == "rjieba" and _is_odd_ascii(word, self._tags))
-        if len(self._memo) < 2_000_000:
-            self._memo[word] = info
-        return info
 
     def _columns(self, words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space):
         n = len(words)
@@ -628,22 +614,18 @@ class Tokenizer:
                     "pos": np.zeros(0, object), "start": np.zeros(0, np.int64),
                     "end": np.zeros(0, np.int64), "is_stop": np.zeros(0, bool)}
         token = np.asarray(words, dtype=object)
-        codes, uniques = pd.factorize(token)
-        info = self._infos(uniques)
-        if any(i[3] for i in info):
+        rows = self._codes(token)
+        vocab = self._vocab
+        if vocab.odd[rows].any():
             words, span_at, counts = self._split_like_jieba(
                 list(words), np.asarray(span_at).tolist(), np.asarray(counts).tolist())
             n = len(words)
             token = np.asarray(words, dtype=object)
-            codes, uniques = pd.factorize(token)
-            info = self._infos(uniques)
-        u_pos = np.asarray([i[0] for i in info], dtype=object)
-        u_stop = np.fromiter((i[1] for i in info), bool, len(info))
-        u_space = np.fromiter((i[2] for i in info), bool, len(info))
-        pos = u_pos[codes]
+            rows = self._codes(token)
+        pos = vocab.pos[rows]
         if len(span_at):
             pos[np.asarray(span_at)] = np.asarray(span_pos, dtype=object)
-        lengths = np.fromiter(map(len, words), np.int64, n)
+        lengths = vocab.length[rows]
         counts_a = np.asarray(counts, dtype=np.int64)
         ends = np.cumsum(lengths)
         first = np.concatenate([[0], np.cumsum(counts_a)[:-1]])
@@ -651,12 +633,58 @@ class Tokenizer:
         start = ends - lengths + np.repeat(offset, counts_a)
         cols = {"sent_id": np.repeat(np.asarray(sent_ids, dtype=np.int64), counts_a),
                 "token": token, "pos": pos, "start": start, "end": start + lengths,
-                "is_stop": u_stop[codes]}
+                "is_stop": vocab.stop[rows]}
         if not keep_space:
-            keep = ~u_space[codes]
+            keep = ~vocab.space[rows]
             if not keep.all():
                 cols = {k: v[keep] for k, v in cols.items()}
         return cols
+
+
+_VOCABULARY_LIMIT = 2_000_000
+
+
+class _Vocabulary:
+    """Distinct tokens a tokenizer has met, with the column values of each token by row.
+
+    Grows as documents bring new tokens (amortised doubling) and starts afresh beyond
+    `_VOCABULARY_LIMIT` rows, so memory stays bounded on endless streams. One per tokenizer
+    and process, never pickled.
+    """
+
+    def __init__(self, capacity: int = 1 << 16):
+        self.index: dict[str, int] = {}
+        self.pos = np.empty(capacity, dtype=object)
+        self.length = np.zeros(capacity, dtype=np.int64)
+        self.stop = np.zeros(capacity, dtype=bool)
+        self.space = np.zeros(capacity, dtype=bool)
+        self.odd = np.zeros(capacity, dtype=bool)
+
+    def rows(self, words: list[str], info) -> np.ndarray:
+        """The rows of `words`, adding each missing word with `info(word)`."""
+        if len(self.index) > _VOCABULARY_LIMIT:
+            self.index = {}
+        get = self.index.get
+        rows = [get(w, -1) for w in words]
+        if -1 in rows:
+            for i, r in enumerate(rows):
+                if r == -1:
+                    rows[i] = self._add(words[i], info(words[i]))
+        return np.asarray(rows, dtype=np.int64)
+
+    def _add(self, word: str, info: tuple[str, bool, bool, bool]) -> int:
+        row = len(self.index)
+        if row == len(self.pos):
+            for name in ("pos", "stop", "space", "odd", "length"):
+                old = getattr(self, name)
+                new = np.zeros(2 * len(old), dtype=old.dtype) if old.dtype != object \
+                    else np.empty(2 * len(old), dtype=object)
+                new[:row] = old
+                setattr(self, name, new)
+        self.index[word] = row
+        self.pos[row], self.stop[row], self.space[row], self.odd[row] = info
+        self.length[row] = len(word)
+        return row
 
 
 def _merge_spans(first: list[tuple[int, int, str]], second: list[tuple[int, int, str]]
