@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
 import re
 import sys
 import unicodedata
@@ -664,13 +665,11 @@ class _Vocabulary:
         """The rows of `words`, adding each missing word with `info(word)`."""
         if len(self.index) > _VOCABULARY_LIMIT:
             self.index = {}
-        get = self.index.get
-        rows = [get(w, -1) for w in words]
-        if -1 in rows:
-            for i, r in enumerate(rows):
-                if r == -1:
-                    rows[i] = self._add(words[i], info(words[i]))
-        return np.asarray(rows, dtype=np.int64)
+        rows = np.fromiter(map(self.index.get, words, itertools.repeat(-1)), np.int64,
+                           len(words))
+        for i in np.flatnonzero(rows < 0).tolist():
+            rows[i] = self._add(words[i], info(words[i]))
+        return rows
 
     def _add(self, word: str, info: tuple[str, bool, bool, bool]) -> int:
         row = len(self.index)
