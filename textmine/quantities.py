@@ -50,6 +50,7 @@ gold set and its conventions: tests/annotations/quantities.jsonl and quantities-
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from bisect import bisect_left
@@ -221,7 +222,21 @@ def _unit_name(unit: str) -> str:
 
 
 def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] | None:
-    """Value, value_max, unit, kind and the qualifier written inside one figure span."""
+    """Value, value_max, unit, kind and the qualifier written inside one figure span.
+
+    Memoised: a report repeats its figures (dates, 第一条, 5%), and parsing is pure; each
+    call returns its own dict.
+    """
+    parsed = _parse_quantity_memo(surface, span_kind)
+    return None if parsed is None else dict(parsed)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_quantity_memo(surface: str, span_kind: str) -> dict[str, Any] | None:
+    return _parse_quantity(surface, span_kind)
+
+
+def _parse_quantity(surface: str, span_kind: str) -> dict[str, Any] | None:
     approx = _INNER_APPROX.search(surface)
     inner = "more_than" if surface[:1] in "几数" or approx else "exact"
     m = _FAN.match(surface)
@@ -312,14 +327,19 @@ def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
 
 
 _MEASURE_WINDOW = 400
+#: Where the counted noun after a figure ends (3000名群众参加 → 群众).
+_NOUN_END = re.compile(r"(?:和|与|及|的|在|到|参加|参与|回村|脱颖|全覆盖|受益|实现|得到|获得|"
+                       r"进行|开展|提供|配备|实行|全部|纳入|等)")
+#: Approximations and verbs that end the clause before a figure (累计达 → dropped).
+_TRAILING_VERBS = re.compile(r"(?:约|大约|近|将近|超过|逾|不到|不足|不少于|至少|达到|达|为|共|累计|"
+                             r"有|是|突破|以上|左右|了)+$")
 
 
 def _measure(text: str, span: Span, unit: str, sent_start: int) -> str:
     after = text[span.end:span.end + 12]
     if unit and UNIT_KINDS.get(unit) == "count" and after and "\u4e00" <= after[0] <= "\u9fff":
         noun = _CLAUSE_END.split(after, maxsplit=1)[0]
-        noun = re.split(r"(?:和|与|及|的|在|到|参加|参与|回村|脱颖|全覆盖|受益|实现|得到|获得|"
-                        r"进行|开展|提供|配备|实行|全部|纳入|等)", noun, maxsplit=1)[0]
+        noun = _NOUN_END.split(noun, maxsplit=1)[0]
         if noun:
             return noun[:10]
     # the clause before the figure, read from at most _MEASURE_WINDOW characters back: the
@@ -329,8 +349,7 @@ def _measure(text: str, span: Span, unit: str, sent_start: int) -> str:
     parts = _CLAUSE_END.split(before)
     clause = parts[-1] if parts else ""
     clause = _TIME.sub("", clause)
-    clause = re.sub(r"(?:约|大约|近|将近|超过|逾|不到|不足|不少于|至少|达到|达|为|共|累计|"
-                    r"有|是|突破|以上|左右|了)+$", "", clause)
+    clause = _TRAILING_VERBS.sub("", clause)
     clause = _LEADING.sub("", clause)
     return clause[-16:]
 
