@@ -850,19 +850,6 @@ def _strings_by_code(values: list[str], codes: np.ndarray) -> pd.Series:
 
 
 # -- entities ------------------------------------------------------------------------------
-#: Suffixes of administrative units and of party and state bodies (longest first).
-PLACE_SUFFIXES = ("自治区", "自治州", "自治县", "街道", "社区", "村", "镇", "乡", "区", "县", "市",
-                  "省", "州", "旗", "盟")
-ORGANISATION_SUFFIXES = ("委员会", "党工委", "党委", "党组", "党支部", "党总支", "组织部", "宣传部",
-                         "统战部", "政府", "居委会", "村委会", "法院", "检察院", "人大", "政协",
-                         "局", "厅", "委", "办")
-#: Titles that follow a surname in person references (李女士, 王书记).
-PERSON_TITLES = ("女士", "先生", "书记", "主任", "老师", "同志", "大爷", "大妈", "阿姨", "师傅")
-_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋"
-                "蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫"
-                "段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-
-
 #: Common words that jieba's dictionary tags as names (nr*) or places (ns*); reviewed from the
 #: most frequent such tokens of the development corpora. Not people, not places.
 NOT_PEOPLE = frozenset((
