@@ -83,8 +83,8 @@ def test_table_writer_killed_leaves_old_or_new_table(tmp_path: Path) -> None:
     assert path.exists()
     write_table(pd.DataFrame({"version": [3]}), path)  # the next run completes normally
     assert read_table(path)["version"].tolist() == [3]
-    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    assert len(leftovers) <= 2  # a SIGKILL can leave its temporary file, never the table torn
+    # a SIGKILL can leave its temporary file, never the table torn; the next write removes it
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_cache_writer_killed_leaves_whole_entries(tmp_path: Path) -> None:
@@ -102,6 +102,44 @@ def test_cache_writer_killed_leaves_whole_entries(tmp_path: Path) -> None:
             found, value = Cache(cache_dir).get("tokens", "key")
             assert found and value[1] in (1, 2) and len(value[2]) == 3_000_000
     assert Cache(cache_dir).get_or_compute("tokens", "other", lambda: 42) == 42
+    Cache(cache_dir).put("tokens", "key", "again")  # the next write of the entry: no leftover
+    assert [p.name for p in entry.parent.iterdir()] == ["key"]
+    assert Cache(cache_dir).get("tokens", "key") == (True, "again")
+
+
+def test_only_temporary_files_of_finished_writers_are_removed(tmp_path: Path) -> None:
+    """A killed writer's temporary file goes; a running writer's (here: a live process, and a
+    recent file of the old unnamed kind) stays, even while another run writes the same file."""
+    from textmine.cache import _HOST, STALE_SECONDS, remove_stale_temporaries
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead_pid = int(finished.stdout)
+    try:
+        names = {
+            "live": f".table.csv.{_HOST}-{sleeper.pid}.abcd1234.tmp",
+            "mine": f".table.csv.{_HOST}-{os.getpid()}.abcd1234.tmp",
+            "dead": f".table.csv.{_HOST}-{dead_pid}.abcd1234.tmp",
+            "other-host": f".table.csv.elsewhere-{dead_pid}.abcd1234.tmp",
+            "old-recent": ".table.csv.k3j_x9a2.tmp",
+            "old-stale": ".tokens.q8w7e6r5.parquet.tmp",
+            "not-ours": ".notes.tmp",
+        }
+        for name in names.values():
+            (tmp_path / name).write_bytes(b"half")
+        old = time.time() - STALE_SECONDS - 60
+        os.utime(tmp_path / names["old-stale"], (old, old))
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "table.csv")
+        left = {p.name for p in tmp_path.iterdir()}
+        assert left == {"table.csv", *(names[k] for k in ("live", "mine", "other-host",
+                                                          "old-recent", "not-ours"))}
+        os.utime(tmp_path / names["other-host"], (old, old))  # another host's: by age only
+        assert remove_stale_temporaries(tmp_path) == [tmp_path / names["other-host"]]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert remove_stale_temporaries(tmp_path) == [tmp_path / names["live"]]
 
 
 def test_torn_cache_entry_is_recomputed_not_returned(tmp_path: Path) -> None:
@@ -163,6 +201,7 @@ def test_ingest_killed_midway_leaves_old_or_new_tables(tmp_path: Path) -> None:
     done = subprocess.run(_ingest(new_in, out), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert _snapshot(out) == new
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]  # leftovers removed
 
 
 def test_two_ingest_runs_at_once_on_the_same_folder(tmp_path: Path) -> None:
@@ -225,3 +264,41 @@ def test_two_pipeline_runs_at_once_on_the_same_cache_and_folder(tmp_path: Path) 
         pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"),
                                       pd.read_parquet(alone / f"{name}.parquet"))
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_pipeline_killed_while_writing_leaves_nothing_after_the_next_run(tmp_path: Path) -> None:
+    """A pipeline run is killed while its temporary files exist (tables being streamed, counts
+    spilled): the old tables stay whole, and the next run removes the leftovers and completes
+    with the tables of a run on its own."""
+    from textmine.pipeline import DOCUMENT_TABLES
+
+    corpus = _corpus(tmp_path / "in", (2000, 2019))
+    alone, out = tmp_path / "alone", tmp_path / "out"
+    subprocess.run([sys.executable, "-c", PIPELINE, str(corpus), str(alone),
+                    str(tmp_path / "cache-alone")], check=True, capture_output=True)
+    shutil.copytree(alone, out)
+    before = _snapshot(out)
+    (corpus / "2019.txt").write_text((corpus / "2019.txt").read_text(encoding="utf-8") + "\n补充。",
+                                     encoding="utf-8")  # a changed input: the run has work to do
+    proc = subprocess.Popen([sys.executable, "-c", PIPELINE, str(corpus), str(out),
+                             str(tmp_path / "cache")], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    left: list[str] = []
+    while not left and proc.poll() is None and time.monotonic() < deadline:
+        left = [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert left, "the run was not caught writing"
+    assert _snapshot(out) == before  # killed mid-write: the old tables, whole
+    done = subprocess.run([sys.executable, "-c", PIPELINE, str(corpus), str(out),
+                           str(tmp_path / "cache")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    fresh = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-c", PIPELINE, str(corpus), str(fresh),
+                    str(tmp_path / "cache-fresh")], check=True, capture_output=True)
+    for name in DOCUMENT_TABLES:
+        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"),
+                                      pd.read_parquet(fresh / f"{name}.parquet"))

@@ -237,3 +237,140 @@ def test_command_line(tmp_path, capsys):
     assert quantities["surface"].tolist() == ["1256万人"]
     assert main(args) == 0
     assert "up to date" in capsys.readouterr().err
+
+
+# --- streaming: a folder is read a file at a time, as the documents are finished ----------------
+
+def _small_reports(folder: Path) -> list[Path]:
+    """Forty-odd short reports cut from two national reports, with a metadata.csv (an integer
+    and a text column) for some of them, so that the documents table carries metadata."""
+    source = SHARED / "gov-work-reports-national"
+    if not source.is_dir():
+        pytest.skip("../shared/corpora not available")
+    folder.mkdir()
+    paragraphs = [p for year in (1980, 2019)
+                  for p in (source / f"{year}.txt").read_text(encoding="utf-8").split("\n")
+                  if len(p) > 40]
+    files = []
+    for n in range(44):
+        path = folder / f"r{n:03d}.txt"
+        path.write_text("\n\n".join(paragraphs[n * 3:n * 3 + 3]), encoding="utf-8")
+        files.append(path)
+    rows = "".join(f"r{n:03d}.txt,{n % 7},编辑{n}\n" for n in range(0, 44, 3))
+    (folder / "metadata.csv").write_text("file,volume,editor\n" + rows, encoding="utf-8")
+    return files
+
+
+def test_folder_is_read_lazily_and_gives_the_tables_of_the_loaded_corpus(tmp_path, monkeypatch):
+    """A folder is read one file at a time as batches are submitted: the reader is never more
+    than a window of batches ahead of the documents finished; and the tables equal those of a
+    run on the same corpus loaded whole (`load_corpus`)."""
+    import textmine.corpus
+    import textmine.pipeline as pipeline
+
+    folder = tmp_path / "corpus"
+    files = _small_reports(folder)
+    eager = run_pipeline(load_corpus(folder), tmp_path / "eager",
+                         cache=Cache(tmp_path / "c", enabled=False), quiet=True, topics=False)
+    batch = 4
+    monkeypatch.setattr(pipeline, "BATCH_DOCUMENTS", batch)
+    reads: list[str] = []
+    finished: list[int] = []
+    ahead: list[int] = []
+    read_document = textmine.corpus.read_document
+
+    def counting_read(path, **options):
+        reads.append(Path(path).name)
+        ahead.append(len(reads) - sum(finished))
+        return read_document(path, **options)
+
+    write = pipeline._FieldSpool.write
+
+    def counting_write(self, fields):
+        finished.append(len(fields))
+        return write(self, fields)
+
+    monkeypatch.setattr(textmine.corpus, "read_document", counting_read)
+    monkeypatch.setattr(pipeline._FieldSpool, "write", counting_write)
+    streamed = run_pipeline(folder, tmp_path / "streamed",
+                            cache=Cache(tmp_path / "c", enabled=False), quiet=True, topics=False)
+    assert sorted(reads) == sorted(p.name for p in files)  # each file read once
+    assert sum(finished) == len(files) == streamed.n_documents
+    # serial engine: a window of one batch; the reader is at most one batch ahead
+    assert max(ahead) <= batch < len(files)
+    _assert_same_outputs(eager.out, streamed.out)
+    docs = pd.read_parquet(streamed.out / "documents.parquet")
+    assert docs["volume"].dtype == "Int64" and docs["editor"].notna().all()
+    assert docs["volume"].notna().sum() == 15
+    pd.testing.assert_frame_equal(docs, pd.read_parquet(eager.out / "documents.parquet"))
+    for name in ("dfm_document_units", "dfm_paragraph_units", "idf"):
+        pd.testing.assert_frame_equal(pd.read_parquet(streamed.out / f"{name}.parquet"),
+                                      pd.read_parquet(eager.out / f"{name}.parquet"))
+    assert not [p.name for p in streamed.out.iterdir() if p.name.startswith(".")]
+
+
+def test_pool_reads_no_more_than_its_window_ahead(tmp_path, monkeypatch):
+    import textmine.corpus
+    import textmine.pipeline as pipeline
+    from textmine.parallel import Engine
+
+    folder = tmp_path / "corpus"
+    files = _small_reports(folder)
+    monkeypatch.setattr(pipeline, "BATCH_DOCUMENTS", 2)
+    reads: list[int] = []
+    finished: list[int] = []
+    ahead: list[int] = []
+    read_document = textmine.corpus.read_document
+
+    def counting_read(path, **options):
+        reads.append(1)
+        ahead.append(len(reads) - sum(finished))
+        return read_document(path, **options)
+
+    write = pipeline._FieldSpool.write
+
+    def counting_write(self, fields):
+        finished.append(len(fields))
+        return write(self, fields)
+
+    monkeypatch.setattr(textmine.corpus, "read_document", counting_read)
+    monkeypatch.setattr(pipeline._FieldSpool, "write", counting_write)
+    with Engine(n_jobs=2) as engine:
+        window = engine.window
+    run_pipeline(folder, tmp_path / "out", n_jobs=2, cache=Cache(tmp_path / "c", enabled=False),
+                 quiet=True, topics=False)
+    assert sum(finished) == len(files)
+    # the batches in flight plus the one being filled
+    assert max(ahead) <= 2 * (window + 1) < len(files)
+
+
+def test_count_merger_spills_and_builds_the_same_matrix(corpus, serial, tmp_path):
+    """Counts kept in memory or spilled to a file, in small chunks: the same matrices."""
+    from textmine.pipeline import CountMerger, DocumentStages, term_ids
+
+    stages = DocumentStages()
+    texts = list(corpus.documents["text"])
+    results = [stages.process(f"d{i}", text) for i, text in enumerate(texts)]
+    built = []
+    for spill in (None, tmp_path):
+        vocabulary: dict[str, int] = {}
+        mergers = {u: CountMerger(u, vocabulary, spill=spill) for u in ("document", "paragraph")}
+        for m in mergers.values():
+            m.CHUNK_DOCUMENTS = 1  # one chunk a document
+        ids = term_ids(vocabulary, [r.counts["terms"] for r in results])
+        for r, doc_ids in zip(results, ids, strict=True):
+            for unit, m in mergers.items():
+                m.add(r.doc_id, r.counts[unit], doc_ids)
+        built.append({u: m.to_dfm(min_df=2) for u, m in mergers.items()})
+        if spill is not None:
+            assert all(m.spill_path.stat().st_size > 0 for m in mergers.values())
+            for m in mergers.values():
+                m.close()
+            assert not any(m.spill_path.exists() for m in mergers.values())
+    for unit in ("document", "paragraph"):
+        a, b = built[0][unit], built[1][unit]
+        assert (a.counts != b.counts).nnz == 0 and list(a.features) == list(b.features)
+        pd.testing.assert_frame_equal(a.units, b.units)
+    whole = build_dfm(pd.read_parquet(serial[0].out / "tokens.parquet"), min_df=2)
+    assert list(built[1]["document"].features) == list(whole.features)
+    assert (built[1]["document"].counts != whole.counts).nnz == 0

@@ -10,10 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
+import socket
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 T = TypeVar("T")
 
@@ -48,21 +52,111 @@ def make_key(*parts: Any) -> str:
     return h.hexdigest()
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never a mix."""
+#: A temporary file whose writer's process is gone, or (named without a process, or by a
+#: process on another machine) untouched for this many seconds, is left over from a killed run.
+STALE_SECONDS = 24 * 3600
+_HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname())[:32] or "host"
+#: `.NAME.HOST-PID.RANDOM.tmp` (this module's temporary files) or `.NAME.RANDOM.tmp` and
+#: `.NAME.RANDOM.parquet.tmp` (the names earlier versions used; mkstemp's random part).
+_TEMPORARY = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.)?"
+                        r"[A-Za-z0-9_]{8}(?:\.parquet)?\.tmp$")
+
+
+def temporary_path(path: str | Path) -> Path:
+    """A new, empty temporary file beside `path` (`.NAME.HOST-PID.RANDOM.tmp`), to be renamed
+    onto `path` when complete. The writer's host and process id in the name let a later run
+    tell a killed writer's leftover (`remove_stale_temporaries`) from a live writer's file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
     try:
         os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600: give the mode a plain write would
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+    finally:
+        os.close(fd)
+    return Path(tmp)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def is_stale_temporary(path: str | Path, now: float | None = None) -> bool:
+    """Whether `path` is a temporary file of `atomic_write_bytes` / `temporary_path` that no
+    running writer will finish: its process (on this host) is gone, or it is older than
+    `STALE_SECONDS` (names without a process, or from another host). A file of a live process
+    is never stale, however old, unless the age limit says its writer stopped long ago."""
+    path = Path(path)
+    m = _TEMPORARY.match(path.name)
+    if m is None:
+        return False
+    try:
+        age = (time.time() if now is None else now) - path.lstat().st_mtime
+    except OSError:
+        return False
+    if m.group("pid") is not None and m.group("host") == _HOST:
+        pid = int(m.group("pid"))
+        if pid != os.getpid() and not _process_alive(pid):
+            return True
+    return age > STALE_SECONDS
+
+
+def remove_stale_temporaries(folder: str | Path, name: str | None = None) -> list[Path]:
+    """Delete the temporary files a killed writer left in `folder` (only those of `name` when
+    given); temporary files of writers still running are kept. Returns what was removed."""
+    removed = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.endswith(".tmp") or not entry.name.startswith("."):
+            continue
+        if name is not None and not entry.name.startswith(f".{name}."):
+            continue
+        if is_stale_temporary(entry.path, now):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass  # removed meanwhile by another run, or not ours to remove
+    return removed
+
+
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through: it replaces `path` (fsynced, renamed) when the
+    block ends without an exception, and is removed otherwise; readers see the old file or the
+    new one, never a mix. Temporary files that killed writers left in the same folder are
+    removed afterwards."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    remove_stale_temporaries(path.parent)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a mix
+    (see `atomic_writer`)."""
+    with atomic_writer(path) as f:
+        f.write(data)
 
 
 class Cache:

@@ -24,6 +24,7 @@ import re
 import stat
 import unicodedata
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -872,6 +873,96 @@ def _document_row(raw: RawDocument, path: Path, doc_id: str, meta: dict[str, str
     return row
 
 
+class DocumentStream:
+    """The documents of a folder or a list of files and folders, read one file at a time.
+
+    Iterating yields one row a document (the columns of `Corpus.documents`, text included) and
+    reads the next file only when asked, so a corpus larger than memory can be processed by
+    whatever consumes the rows (`textmine.pipeline.run_pipeline`). The file names are listed
+    when the stream is made (`len()` is how many candidate files there are); files that cannot
+    be used are appended to `skipped` as the iteration reaches them, and `metadata_columns`
+    grows as metadata.csv files are found. `frame(rows)` turns rows into the documents table
+    exactly as `load_corpus` does. Each iteration starts again from the first file.
+    """
+
+    def __init__(self, path: str | Path | list[str | Path], config: Config | None = None, *,
+                 to_simplified: bool | None = None, recursive: bool = True,
+                 strict: bool = False):
+        from textmine.config import Config
+
+        self.config = config or Config()
+        self.to_simplified = self.config.to_simplified if to_simplified is None \
+            else to_simplified
+        self.strict = strict
+        targets = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
+        self.targets = targets
+        self._walk_skipped: list[dict[str, str]] = []
+        self.files: list[tuple[Path, Path]] = []  # (file, folder its doc_id is relative to)
+        for target in targets:
+            if target.is_dir():
+                found = _walk(target, self._walk_skipped) if recursive else sorted(
+                    p for p in target.iterdir()
+                    if p.is_file() and not p.name.startswith((".", "~$"))
+                    and p.name.lower() not in NON_DOCUMENT_NAMES)
+                self.files.extend((f, target) for f in found)
+            elif target.exists() or target.is_symlink():
+                self.files.append((target, target.parent))
+            else:
+                self._walk_skipped.append({"path": str(target), "reason": "no such file or folder"})
+        if strict and self._walk_skipped:
+            first = self._walk_skipped[0]
+            raise InputError(f"{first['path']}: {first['reason']}")
+        self.skipped: list[dict[str, str]] = list(self._walk_skipped)
+        self.metadata_columns: list[str] = []
+        self.root = targets[0] if len(targets) == 1 and targets[0].is_dir() else None
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.skipped = list(self._walk_skipped)
+        base = _id_base(self.targets)
+        metadata = _MetadataIndex(self.skipped)
+        self.metadata_columns = metadata.columns
+        taken: set[str] = set()
+        for file, top in self.files:
+            try:
+                raw = read_document(file, max_file_bytes=self.config.max_file_bytes)
+            except InputError as exc:
+                if self.strict:
+                    raise
+                self.skipped.append({"path": str(file), "reason": _reason(exc, file)})
+                continue
+            meta = metadata.lookup(file, top)
+            doc_id = meta.get("doc_id") or _relative_id(file, top, base)
+            if doc_id in taken:  # two files give the same id: keep both, the later one by path
+                doc_id = _relative_id(file, base or top, None, keep_suffix=True)
+            while doc_id in taken:
+                doc_id += "+"
+            taken.add(doc_id)
+            row = _document_row(raw, file, doc_id, meta, self.to_simplified)
+            del raw
+            yield row
+
+    def frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        """The documents table of these rows (columns and dtypes as `load_corpus` gives them;
+        rows without their text give a table without text, to be dropped)."""
+        return _documents_frame(rows, self.metadata_columns)
+
+    def skipped_frame(self) -> pd.DataFrame:
+        """The files skipped so far: path, reason."""
+        return pd.DataFrame(self.skipped, columns=SKIPPED_COLUMNS)
+
+    def warn_skipped(self, stacklevel: int = 3) -> None:
+        """One `SkippedFilesWarning` listing the skipped files (none when nothing was)."""
+        skipped = self.skipped
+        if skipped:
+            listed = "; ".join(f"{s['path']}: {s['reason']}" for s in skipped[:5])
+            more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+            warnings.warn(f"{len(skipped)} file(s) skipped — {listed}{more}",
+                          SkippedFilesWarning, stacklevel=stacklevel)
+
+
 def load_corpus(path: str | Path | list[str | Path], config: Config | None = None, *,
                 to_simplified: bool | None = None, recursive: bool = True,
                 strict: bool = False) -> Corpus:
@@ -880,56 +971,14 @@ def load_corpus(path: str | Path | list[str | Path], config: Config | None = Non
     Files that cannot be used are listed in `Corpus.skipped` (and one warning) unless
     `strict=True`, which raises the first InputError instead. `to_simplified` (default:
     `config.to_simplified`) converts traditional characters, keeping the original text in
-    `original_text`. See the module docstring for formats, encodings and metadata.
+    `original_text`. See the module docstring for formats, encodings and metadata. For a corpus
+    too large to hold in memory, iterate a `DocumentStream` instead (one file at a time).
     """
-    from textmine.config import Config
-
-    config = config or Config()
-    if to_simplified is None:
-        to_simplified = config.to_simplified
-    targets = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
-    skipped: list[dict[str, str]] = []
-    files: list[tuple[Path, Path]] = []  # (file, folder that doc_ids and metadata are under)
-    for target in targets:
-        if target.is_dir():
-            found = _walk(target, skipped) if recursive else sorted(
-                p for p in target.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
-                and p.name.lower() not in NON_DOCUMENT_NAMES)
-            files.extend((f, target) for f in found)
-        elif target.exists() or target.is_symlink():
-            files.append((target, target.parent))
-        else:
-            skipped.append({"path": str(target), "reason": "no such file or folder"})
-    if strict and skipped:
-        raise InputError(f"{skipped[0]['path']}: {skipped[0]['reason']}")
-    base = _id_base(targets)
-    metadata = _MetadataIndex(skipped)
-    rows: list[dict[str, Any]] = []
-    taken: set[str] = set()
-    for file, top in files:
-        try:
-            raw = read_document(file, max_file_bytes=config.max_file_bytes)
-        except InputError as exc:
-            if strict:
-                raise
-            skipped.append({"path": str(file), "reason": _reason(exc, file)})
-            continue
-        meta = metadata.lookup(file, top)
-        doc_id = meta.get("doc_id") or _relative_id(file, top, base)
-        if doc_id in taken:  # two files give the same id: keep both, the later one by path
-            doc_id = _relative_id(file, base or top, None, keep_suffix=True)
-        while doc_id in taken:
-            doc_id += "+"
-        taken.add(doc_id)
-        rows.append(_document_row(raw, file, doc_id, meta, to_simplified))
-    if skipped:
-        listed = "; ".join(f"{s['path']}: {s['reason']}" for s in skipped[:5])
-        more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
-        warnings.warn(f"{len(skipped)} file(s) skipped — {listed}{more}", SkippedFilesWarning,
-                      stacklevel=2)
-    root = targets[0] if len(targets) == 1 and targets[0].is_dir() else None
-    return Corpus(_documents_frame(rows, metadata.columns),
-                  pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), root=root)
+    stream = DocumentStream(path, config, to_simplified=to_simplified, recursive=recursive,
+                            strict=strict)
+    rows = list(stream)
+    stream.warn_skipped()
+    return Corpus(stream.frame(rows), stream.skipped_frame(), root=stream.root)
 
 
 def _reason(exc: InputError, file: Path) -> str:

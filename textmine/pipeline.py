@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -436,67 +435,278 @@ class CountMerger:
     """Merges the documents' sparse counts into one unit × feature matrix, in document order.
 
     Only counts travel (never text); the merged matrix equals `build_dfm` on the whole tokens
-    table with the same filters.
+    table with the same filters. The counts are the one thing of the document stages that grows
+    with the corpus, so they are kept small: every few hundred documents the arrays are gathered
+    into one chunk of the narrowest integer types that hold them (a few bytes a non-zero count)
+    and, with `spill` (a folder), written to a temporary file there instead of kept in memory.
+    The matrix is then built a chunk at a time, filtered as it is built.
     """
 
-    def __init__(self, unit: str, vocabulary: dict[str, int] | None = None):
+    #: Documents whose small arrays are gathered into one chunk at a time.
+    CHUNK_DOCUMENTS = 256
+    #: Per unit: its document (index into `doc_ids`), key and number of terms; per non-zero
+    #: count: vocabulary id and count.
+    _UNIT_FIELDS = ("unit_doc", "unit_key", "unit_nnz")
+    _FIELDS = (*_UNIT_FIELDS, "cols", "data")
+
+    def __init__(self, unit: str, vocabulary: dict[str, int] | None = None,
+                 spill: str | Path | None = None):
         if unit not in DFM_UNITS:
             raise ValueError(f"unit must be one of {DFM_UNITS}, not {unit!r}")
         self.unit = unit
         self.vocabulary: dict[str, int] = {} if vocabulary is None else vocabulary
-        self.unit_doc: list[str] = []
-        self.unit_key: list[int] = []
-        self._rows: list[np.ndarray] = []
-        self._cols: list[np.ndarray] = []
-        self._data: list[np.ndarray] = []
+        self.doc_ids: list[str] = []  # every document added, in order
+        self.n_units = 0
+        self._recent: dict[str, list[np.ndarray]] = {f: [] for f in self._FIELDS}
+        self._chunks: list[dict[str, Any]] = []  # arrays, or (offset, dtype, length) spilled
+        self._file: Any = None
+        self.spill_path: Path | None = None
+        if spill is not None:
+            from textmine.cache import temporary_path
+
+            self.spill_path = temporary_path(Path(spill) / f"counts-{unit}")
+            self._file = open(self.spill_path, "wb+")  # noqa: SIM115 - closed by close()
 
     def add(self, doc_id: str, counts: tuple[list[int], np.ndarray, np.ndarray, np.ndarray],
             ids: np.ndarray) -> None:
         """Append one document's units and counts; `ids` maps its term columns to the
         vocabulary's (see `term_ids`)."""
         unit_keys, rows, cols, data = counts
-        first_row = len(self.unit_doc)
-        self.unit_doc.extend([doc_id] * len(unit_keys))
-        self.unit_key.extend(unit_keys)
-        if len(data):
-            self._rows.append(rows.astype(np.int64) + first_row)
-            self._cols.append(ids[cols])
-            self._data.append(data.astype(np.int64))
+        n = len(unit_keys)
+        recent = self._recent
+        recent["unit_doc"].append(np.full(n, len(self.doc_ids), dtype=np.int64))
+        recent["unit_key"].append(np.asarray(unit_keys, dtype=np.int64))
+        recent["unit_nnz"].append(np.bincount(np.asarray(rows, dtype=np.int64), minlength=n)
+                                  if len(data) else np.zeros(n, np.int64))
+        recent["cols"].append(np.asarray(ids, dtype=np.int64)[cols])
+        recent["data"].append(np.asarray(data, dtype=np.int64))
+        self.doc_ids.append(doc_id)
+        self.n_units += n
+        if len(recent["unit_doc"]) >= self.CHUNK_DOCUMENTS:
+            self.compact()
+
+    def compact(self) -> None:
+        """Gather the arrays of the documents added since the last call into one chunk."""
+        if not self._recent["unit_doc"]:
+            return
+        chunk: dict[str, Any] = {}
+        for name in self._FIELDS:
+            values = np.concatenate(self._recent[name])
+            self._recent[name] = []
+            narrow = values.astype(_narrow_type(values), copy=False)
+            if self._file is not None:
+                offset = self._file.seek(0, os.SEEK_END)
+                self._file.write(narrow.tobytes())
+                chunk[name] = (offset, narrow.dtype.str, len(narrow))
+            else:
+                chunk[name] = narrow
+        self._chunks.append(chunk)
+
+    def chunks(self) -> Iterator[dict[str, np.ndarray]]:
+        """The gathered chunks in order, each field as an int64 array (read back if spilled)."""
+        self.compact()
+        if self._file is not None:
+            self._file.flush()
+        for chunk in self._chunks:
+            arrays = {}
+            for name, value in chunk.items():
+                if isinstance(value, tuple):
+                    offset, dtype, length = value
+                    self._file.seek(offset)
+                    value = np.frombuffer(self._file.read(length * np.dtype(dtype).itemsize),
+                                          dtype=dtype)
+                arrays[name] = value.astype(np.int64)
+            yield arrays
+
+    def close(self) -> None:
+        """Forget the counts and remove the spill file."""
+        self._chunks = []
+        self._recent = {f: [] for f in self._FIELDS}
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self.spill_path is not None:
+            self.spill_path.unlink(missing_ok=True)
+
+    def _units(self, field: str) -> np.ndarray:
+        parts = [c[field] for c in self.chunks()]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    @property
+    def unit_doc(self) -> np.ndarray:
+        """The doc_id of each unit (row), in order."""
+        return np.asarray(self.doc_ids, dtype=object)[self._units("unit_doc")] \
+            if self.doc_ids else np.zeros(0, dtype=object)
+
+    @property
+    def unit_key(self) -> np.ndarray:
+        """The unit key of each row (0 for documents, the block_id for paragraphs)."""
+        return self._units("unit_key")
+
+    def _plan(self, min_df: int | float, max_df: int | float, min_count: int) -> _MatrixPlan:
+        """Which features the filters keep, their columns (sorted by name) and sizes: one pass
+        over the chunks (a unit's terms are distinct: one non-zero a unit a term)."""
+        from textmine.dfm import df_bound
+
+        terms = np.asarray(list(self.vocabulary), dtype=object)
+        n_terms = len(terms)
+        order = np.argsort(terms.astype(str), kind="stable")
+        unit_freq = np.zeros(n_terms, np.int64)
+        total = np.zeros(n_terms, np.int64)
+        for chunk in self.chunks():
+            unit_freq += np.bincount(chunk["cols"], minlength=n_terms)
+            total += np.rint(np.bincount(chunk["cols"], weights=chunk["data"],
+                                         minlength=n_terms)).astype(np.int64)
+        keep = total >= min_count
+        low, high = df_bound(min_df, self.n_units, "min_df"), \
+            df_bound(max_df, self.n_units, "max_df")
+        if low is not None:
+            keep &= unit_freq >= low
+        if high is not None:
+            keep &= unit_freq <= high
+        kept = order[keep[order]]  # vocabulary ids of the kept features, by name
+        column = np.full(n_terms, -1, dtype=np.int64)
+        column[kept] = np.arange(len(kept))
+        nnz = int(unit_freq[kept].sum())
+        index_type = np.dtype(np.int32 if max(nnz, len(kept), self.n_units) < 2**31
+                              else np.int64)
+        return _MatrixPlan(terms[kept], unit_freq[kept], column, nnz, index_type)
+
+    def _rows(self, plan: _MatrixPlan) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """A chunk at a time: kept terms a unit, their columns and counts (sorted by column
+        within each unit)."""
+        for chunk in self.chunks():
+            n_rows = len(chunk["unit_nnz"])
+            row_of = np.repeat(np.arange(n_rows), chunk["unit_nnz"])
+            col = plan.column[chunk["cols"]]
+            kept = col >= 0
+            row_of, col, values = row_of[kept], col[kept], chunk["data"][kept]
+            by_row = np.lexsort((col, row_of))
+            yield np.bincount(row_of, minlength=n_rows), col[by_row], values[by_row]
+
+    def matrix(self, *, min_df: int | float = 1, max_df: int | float = 1.0, min_count: int = 1
+               ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The merged counts (units × features sorted by name) and the features, keeping the
+        features whose total count and unit frequency lie within the bounds (as
+        `textmine.dfm.filter_features`): built a chunk at a time, straight into its final size."""
+        plan = self._plan(min_df, max_df, min_count)
+        indices = np.empty(plan.nnz, dtype=plan.index_type)
+        data = np.empty(plan.nnz, dtype=np.int64)
+        indptr = np.zeros(self.n_units + 1, dtype=plan.index_type)
+        row = at = 0
+        for per_row, col, values in self._rows(plan):
+            indices[at:at + len(col)] = col
+            data[at:at + len(col)] = values
+            indptr[row + 1:row + 1 + len(per_row)] = at + np.cumsum(per_row)
+            row += len(per_row)
+            at += len(col)
+        counts = sp.csr_matrix((data, indices, indptr),
+                               shape=(self.n_units, len(plan.features)))
+        return counts, plan.features
+
+    def save_npz(self, path: str | Path, *, min_df: int | float = 1, max_df: int | float = 1.0,
+                 min_count: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Write the matrix `matrix()` gives to `path` as `scipy.sparse.save_npz` does
+        (uncompressed), a chunk at a time, without building it in memory. Returns the
+        features, the number of units holding each, and each unit's count of kept tokens."""
+        import zipfile
+
+        from numpy.lib import format as npy
+
+        from textmine.cache import atomic_writer
+
+        plan = self._plan(min_df, max_df, min_count)
+        indptr = np.zeros(self.n_units + 1, dtype=plan.index_type)
+        n_tokens = np.zeros(self.n_units, dtype=np.int64)
+
+        def array(zf: zipfile.ZipFile, name: str, dtype: Any, shape: tuple[int, ...],
+                  parts: Iterable[np.ndarray]) -> None:
+            header = npy.header_data_from_array_1_0(np.empty(0, dtype=dtype))
+            header["shape"] = shape
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as fid:
+                npy.write_array_header_1_0(fid, header)
+                for part in parts:
+                    fid.write(np.ascontiguousarray(part, dtype=dtype).tobytes())
+
+        def indices() -> Iterator[np.ndarray]:
+            row = at = 0
+            for per_row, col, _ in self._rows(plan):
+                indptr[row + 1:row + 1 + len(per_row)] = at + np.cumsum(per_row)
+                row += len(per_row)
+                at += len(col)
+                yield col
+
+        def data() -> Iterator[np.ndarray]:
+            row = 0
+            for per_row, _, values in self._rows(plan):
+                rows = np.repeat(np.arange(len(per_row)), per_row)
+                n_tokens[row:row + len(per_row)] = np.bincount(
+                    rows, weights=values, minlength=len(per_row)).round().astype(np.int64)
+                row += len(per_row)
+                yield values
+
+        shape = (self.n_units, len(plan.features))
+        with atomic_writer(path) as f, zipfile.ZipFile(f, mode="w", allowZip64=True,
+                                                       compression=zipfile.ZIP_STORED) as zf:
+            array(zf, "indices", plan.index_type, (plan.nnz,), indices())
+            array(zf, "indptr", plan.index_type, (self.n_units + 1,), [indptr])
+            array(zf, "format", "S3", (), [np.array(b"csr")])
+            array(zf, "shape", np.int64, (2,), [np.array(shape)])
+            array(zf, "data", np.int64, (plan.nnz,), data())
+        return plan.features, plan.unit_freq, n_tokens
+
+    def units(self, counts: sp.csr_matrix | np.ndarray) -> pd.DataFrame:
+        """The units table of the matrix (or of each unit's count of kept tokens): unit,
+        doc_id, (block_id,) n_tokens."""
+        doc_ids = self.unit_doc
+        if self.unit == "document":
+            units = pd.DataFrame({"unit": doc_ids, "doc_id": doc_ids})
+        else:
+            keys = self.unit_key
+            units = pd.DataFrame({"unit": [f"{d}#p{k}" for d, k in zip(doc_ids, keys.tolist(),
+                                                                        strict=True)],
+                                  "doc_id": doc_ids, "block_id": keys})
+        units["n_tokens"] = counts if isinstance(counts, np.ndarray) else \
+            np.asarray(counts.sum(axis=1)).ravel()
+        return units
 
     def to_dfm(self, *, min_df: int | float = 1, max_df: int | float = 1.0, min_count: int = 1,
                documents: pd.DataFrame | None = None) -> Any:
         """The merged `textmine.dfm.DocumentFeatureMatrix` (features sorted, df-filtered)."""
-        from textmine.dfm import TEXT_COLUMNS, DocumentFeatureMatrix, filter_features
+        from textmine.dfm import DocumentFeatureMatrix
 
-        terms = np.asarray(list(self.vocabulary), dtype=object)
-        order = np.argsort(terms.astype(str), kind="stable")
-        new_col = np.empty(len(order), dtype=np.int64)
-        new_col[order] = np.arange(len(order))
-        features = terms[order]
-        n_units = len(self.unit_doc)
-        def cat(parts: list[np.ndarray]) -> np.ndarray:
-            return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-
-        counts = sp.csr_matrix((cat(self._data), (cat(self._rows), new_col[cat(self._cols)])),
-                               shape=(n_units, len(features)), dtype=np.int64)
-        counts.sum_duplicates()
-        counts, features = filter_features(counts, features, min_df=min_df, max_df=max_df,
-                                           min_count=min_count)
-        doc_ids = np.asarray(self.unit_doc, dtype=object)
-        if self.unit == "document":
-            units = pd.DataFrame({"unit": doc_ids, "doc_id": doc_ids})
-        else:
-            keys = np.asarray(self.unit_key, dtype=np.int64)
-            units = pd.DataFrame({"unit": [f"{d}#p{k}" for d, k in zip(doc_ids, keys,
-                                                                        strict=True)],
-                                  "doc_id": doc_ids, "block_id": keys})
-        units["n_tokens"] = np.asarray(counts.sum(axis=1)).ravel()
+        counts, features = self.matrix(min_df=min_df, max_df=max_df, min_count=min_count)
+        units = self.units(counts)
         if documents is not None:
-            meta_cols = [c for c in documents.columns
-                         if c not in TEXT_COLUMNS and c not in units.columns]
-            meta = documents[["doc_id", *meta_cols]].astype({"doc_id": str})
-            units = units.merge(meta.drop_duplicates("doc_id"), on="doc_id", how="left")
+            units = units.merge(_unit_metadata(documents, units), on="doc_id", how="left")
         return DocumentFeatureMatrix(counts, features, units, self.unit, None)
+
+
+@dataclass
+class _MatrixPlan:
+    features: np.ndarray  # kept features, sorted
+    unit_freq: np.ndarray  # units holding each kept feature
+    column: np.ndarray  # vocabulary id → column (-1: filtered out)
+    nnz: int
+    index_type: np.dtype
+
+
+def _narrow_type(values: np.ndarray) -> np.dtype:
+    """The narrowest unsigned (or, with negatives, signed) integer type holding `values`."""
+    if not len(values):
+        return np.dtype(np.uint8)
+    low, high = int(values.min()), int(values.max())
+    return np.result_type(np.min_scalar_type(low), np.min_scalar_type(high))
+
+
+def _unit_metadata(documents: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """The documents' metadata columns that a units table gains (one row a doc_id)."""
+    from textmine.dfm import TEXT_COLUMNS
+
+    meta_cols = [c for c in documents.columns
+                 if c not in TEXT_COLUMNS and c not in units.columns]
+    meta = documents[["doc_id", *meta_cols]].astype({"doc_id": str})
+    return meta.drop_duplicates("doc_id")
 
 
 def term_ids(vocabulary: dict[str, int], term_lists: list[list[str]]) -> list[np.ndarray]:
@@ -514,9 +724,13 @@ def term_ids(vocabulary: dict[str, int], term_lists: list[list[str]]) -> list[np
 
 def idf_table(dfm: Any) -> pd.DataFrame:
     """term, df, idf over the matrix's units (smoothed: ln((1 + N) / (1 + df)), as keywords)."""
-    doc_freq = np.diff(dfm.counts.tocsc().indptr)
-    n_units = dfm.counts.shape[0]
-    return pd.DataFrame({"term": dfm.features.astype(str), "df": doc_freq.astype(np.int64),
+    counts = dfm.counts.tocsr()
+    return _idf(np.bincount(counts.indices, minlength=counts.shape[1]), counts.shape[0],
+                dfm.features)
+
+
+def _idf(doc_freq: np.ndarray, n_units: int, features: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"term": features.astype(str), "df": doc_freq.astype(np.int64),
                          "idf": np.log((1.0 + n_units) / (1.0 + doc_freq))})
 
 
@@ -535,9 +749,9 @@ class _ParquetSink:
     def write(self, name: str, table: pa.Table) -> None:
         writer = self.writers.get(name)
         if writer is None:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet.tmp", dir=self.out)
-            os.close(fd)
-            self.temps[name] = Path(tmp)
+            from textmine.cache import temporary_path
+
+            tmp = self.temps[name] = temporary_path(self.out / f"{name}.parquet")
             writer = self.writers[name] = pq.ParquetWriter(tmp, table.schema,
                                                            compression="zstd")
         writer.write_table(table)
@@ -564,26 +778,74 @@ class _ParquetSink:
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> Path:
-    from textmine.cache import atomic_write_bytes
+    from textmine.cache import atomic_writer
 
-    buffer = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), buffer, compression="zstd")
-    atomic_write_bytes(path, buffer.getvalue().to_pybytes())
+    with atomic_writer(path) as f:
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), f, compression="zstd")
     return path
 
 
 def save_dfm(dfm: Any, out: Path, name: str) -> list[Path]:
     """Write a matrix: `name.npz` (scipy sparse), `name_units` and `name_features` tables."""
-    import io
-
-    from textmine.cache import atomic_write_bytes
-
-    buffer = io.BytesIO()
-    sp.save_npz(buffer, dfm.counts.tocsr(), compressed=False)
-    atomic_write_bytes(out / f"{name}.npz", buffer.getvalue())
-    return [out / f"{name}.npz", _write_parquet(dfm.units, out / f"{name}_units.parquet"),
+    return [_save_counts(dfm.counts, out / f"{name}.npz"),
+            _write_parquet(dfm.units, out / f"{name}_units.parquet"),
             _write_parquet(pd.DataFrame({"feature": dfm.features.astype(str)}),
                            out / f"{name}_features.parquet")]
+
+
+def _save_counts(counts: sp.spmatrix, path: Path) -> Path:
+    from textmine.cache import atomic_writer
+
+    with atomic_writer(path) as f:
+        sp.save_npz(f, counts.tocsr(), compressed=False)
+    return path
+
+
+#: Rows of a units table merged with the documents' metadata and written at a time.
+UNITS_CHUNK_ROWS = 1 << 16
+
+
+def _save_units(merger: CountMerger, meta: pd.DataFrame, out: Path, name: str,
+                features: np.ndarray, n_tokens: np.ndarray | None = None) -> list[Path]:
+    """The `name_units` (with the documents' metadata) and `name_features` tables of a merged
+    matrix, as `save_dfm` writes them; the units table is built and written
+    `UNITS_CHUNK_ROWS` rows at a time, so it is never all in memory. `n_tokens`: each unit's
+    count of kept tokens (default: read back from `name.npz`)."""
+    from textmine.cache import atomic_writer
+
+    if n_tokens is None:
+        n_tokens = np.asarray(sp.load_npz(out / f"{name}.npz").sum(axis=1)).ravel()
+    path = out / f"{name}_units.parquet"
+    if merger.n_units <= UNITS_CHUNK_ROWS:
+        units = merger.units(n_tokens)
+        _write_parquet(units.merge(_unit_metadata(meta, units), on="doc_id", how="left"), path)
+    else:
+        doc_ids = np.asarray(merger.doc_ids, dtype=object)
+        unit_doc, unit_key = merger._units("unit_doc"), merger._units("unit_key")
+
+        def frame(rows: np.ndarray | slice) -> pd.DataFrame:
+            ids = doc_ids[unit_doc[rows]]
+            if merger.unit == "document":
+                units = pd.DataFrame({"unit": ids, "doc_id": ids})
+            else:
+                keys = unit_key[rows]
+                units = pd.DataFrame({"unit": [f"{d}#p{k}" for d, k in zip(
+                    ids, keys.tolist(), strict=True)], "doc_id": ids, "block_id": keys})
+            units["n_tokens"] = n_tokens[rows]
+            return units.merge(metadata, on="doc_id", how="left")
+
+        light = ["unit", "doc_id", *(["block_id"] if merger.unit != "document" else []),
+                 "n_tokens"]
+        metadata = _unit_metadata(meta, pd.DataFrame(columns=light))
+        # the schema from one unit of each document: the values the whole table holds
+        schema = pa.Schema.from_pandas(frame(np.unique(unit_doc, return_index=True)[1]),
+                                       preserve_index=False)
+        with atomic_writer(path) as f, pq.ParquetWriter(f, schema, compression="zstd") as w:
+            for start in range(0, merger.n_units, UNITS_CHUNK_ROWS):
+                w.write_table(pa.Table.from_pandas(frame(slice(start, start + UNITS_CHUNK_ROWS)),
+                                                   schema=schema, preserve_index=False))
+    return [path, _write_parquet(pd.DataFrame({"feature": features.astype(str)}),
+                                 out / f"{name}_features.parquet")]
 
 
 def load_dfm(out: str | Path, unit: str = "document") -> Any:
@@ -615,18 +877,23 @@ def load_clean_corpus(out: str | Path) -> Any:
                        sentences=read_output(out, "sentences"), ledger=read_output(out, "ledger"))
 
 
-def _input_signature(path: Path, extra: str) -> str | None:
-    """Names, sizes and modification times of every file under a corpus path (like `make`):
-    equal signatures mean unchanged input without reading a byte of it."""
-    if not path.exists():
-        return None
-    entries = []
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for f in files:
-        st = f.stat()
-        entries.append((str(f.relative_to(path) if path.is_dir() else f.name), st.st_size,
-                        st.st_mtime_ns))
-    return hashlib.sha256(repr((str(path.resolve()), entries, extra)).encode()).hexdigest()
+def _input_signature(corpus: str | Path | Sequence[Path], extra: str) -> str | None:
+    """Names, sizes and modification times of every file under a corpus path, or under each of
+    a list of paths (like `make`): equal signatures mean unchanged input without reading a byte
+    of it."""
+    paths = [Path(corpus)] if isinstance(corpus, (str, Path)) else [Path(p) for p in corpus]
+    parts = []
+    for path in paths:
+        if not path.exists():
+            return None
+        entries = []
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for f in files:
+            st = f.stat()
+            entries.append((str(f.relative_to(path) if path.is_dir() else f.name), st.st_size,
+                            st.st_mtime_ns))
+        parts.append((str(path.resolve()), entries))
+    return hashlib.sha256(repr((parts, extra)).encode()).hexdigest()
 
 
 def _light_fingerprint(tokenizer: Any) -> str:
@@ -726,19 +993,20 @@ def _documents_schema(meta: pd.DataFrame) -> pa.Schema:
     return pa.Schema.from_pandas(frame, preserve_index=False)
 
 
-def _documents_table(meta: pd.DataFrame, results: list[DocumentResult], schema: pa.Schema
+def _documents_table(meta: pd.DataFrame, fields: list[dict[str, Any]], schema: pa.Schema
                      ) -> pa.Table:
-    """The documents rows of a batch: loaded metadata, cleaned text, title/author filled."""
+    """The documents rows of a batch: loaded metadata, cleaned text, title/author filled
+    (`fields`: each document's `DocumentResult.fields`)."""
     from textmine.clean import COPIED_METADATA
 
     frame = meta.copy()
-    frame["text"] = [r.fields["text"] for r in results]
-    frame["n_chars"] = np.asarray([r.fields["n_chars"] for r in results], dtype=np.int64)
-    frame["n_repairs"] = np.asarray([r.fields["n_repairs"] for r in results], dtype=np.int64)
+    frame["text"] = [f["text"] for f in fields]
+    frame["n_chars"] = np.asarray([f["n_chars"] for f in fields], dtype=np.int64)
+    frame["n_repairs"] = np.asarray([f["n_repairs"] for f in fields], dtype=np.int64)
     for key in COPIED_METADATA:
         if key not in frame.columns:
             continue
-        fill = pd.Series([r.fields.get(key) for r in results], index=frame.index)
+        fill = pd.Series([f.get(key) for f in fields], index=frame.index)
         current = frame[key]
         empty = current.isna() | (current.astype("string").str.strip() == "")
         mask = empty & fill.notna()
@@ -748,24 +1016,141 @@ def _documents_table(meta: pd.DataFrame, results: list[DocumentResult], schema: 
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
-def _prepare_corpus(corpus: Any, config: Config) -> tuple[Any, Path | None]:
-    from textmine.corpus import Corpus, load_corpus
+class _FieldSpool:
+    """The documents' cleaned text and filled fields, a batch at a time in a temporary Parquet
+    file beside the outputs: the documents table needs the whole corpus's metadata for its
+    schema, so it is written at the end, a batch at a time, from this spool and the metadata
+    (which holds no text)."""
 
-    if isinstance(corpus, Corpus):
-        return corpus, corpus.root
-    if isinstance(corpus, (str, Path)):
+    def __init__(self, out: Path):
+        from textmine.cache import temporary_path
+        from textmine.clean import COPIED_METADATA
+
+        self.keys = COPIED_METADATA
+        self.schema = pa.schema([("text", _STRING), ("n_chars", _INT), ("n_repairs", _INT),
+                                 *[(k, _STRING) for k in COPIED_METADATA]])
+        self.path = temporary_path(out / "documents.fields")
+        self.writer: pq.ParquetWriter | None = pq.ParquetWriter(self.path, self.schema)
+        self.sizes: list[int] = []
+
+    def write(self, fields: list[dict[str, Any]]) -> None:
+        assert self.writer is not None
+        columns = {"text": [f["text"] for f in fields],
+                   "n_chars": [f["n_chars"] for f in fields],
+                   "n_repairs": [f["n_repairs"] for f in fields],
+                   **{k: [_as_text(f.get(k)) for f in fields] for k in self.keys}}
+        self.writer.write_table(pa.table(columns, schema=self.schema))
+        self.sizes.append(len(fields))
+
+    def batches(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(first row, fields of each document) a batch, in the order written."""
+        self.close()
+        reader = pq.ParquetFile(self.path)
+        first = 0
+        for group, size in enumerate(self.sizes):
+            fields = reader.read_row_group(group).to_pylist()
+            assert len(fields) == size
+            yield first, fields
+            first += size
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def remove(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+        self.path.unlink(missing_ok=True)
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class _Source:
+    """The pipeline's input, a document at a time: `items()` yields (doc_id, raw text); `meta()`
+    is then the documents table without its text (metadata only: small).
+
+    A folder, a file or a list of them is read one file at a time (`DocumentStream`), so the
+    raw text of only the documents in flight is ever in memory; a `Corpus` or texts already in
+    memory are walked as they are.
+    """
+
+    def __init__(self, corpus: Any, config: Config):
+        from textmine.corpus import Corpus, DocumentStream
+
+        self.stream: DocumentStream | None = None
+        self.corpus: Corpus | None = None
+        if isinstance(corpus, Corpus):
+            self.corpus = corpus
+        elif isinstance(corpus, (str, Path)) or _paths(corpus):
+            self.stream = DocumentStream(corpus if isinstance(corpus, (str, Path))
+                                         else list(corpus), config=config)
+        elif isinstance(corpus, (dict, list)):
+            self.corpus = Corpus.from_texts(corpus)
+        else:
+            raise TypeError(f"run_pipeline expects a corpus folder, file, Corpus or texts, not "
+                            f"{type(corpus).__name__}")
+        self._columns: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._rows: list[tuple[tuple[str, ...], tuple[Any, ...]]] = []
+
+    def __len__(self) -> int:
+        return len(self.corpus) if self.corpus is not None else len(self.stream or ())
+
+    @property
+    def in_memory(self) -> bool:
+        return self.corpus is not None
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        if self.corpus is not None:
+            docs = self.corpus.documents
+            yield from zip((str(d) for d in docs["doc_id"]), docs["text"], strict=True)
+            return
+        assert self.stream is not None
         import warnings
 
         from textmine.corpus import SkippedFilesWarning
 
+        self._rows = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SkippedFilesWarning)  # reported in the result
-            loaded = load_corpus(Path(corpus), config=config)
-        return loaded, Path(corpus) if Path(corpus).is_dir() else Path(corpus).parent
-    if isinstance(corpus, (dict, list)):
-        return Corpus.from_texts(corpus), None
-    raise TypeError(f"run_pipeline expects a corpus folder, file, Corpus or texts, not "
-                    f"{type(corpus).__name__}")
+            for row in self.stream:
+                raw = row.pop("text")
+                row.pop("original_text", None)
+                # a row kept as (shared column names, values): no dict a document
+                names = tuple(row)
+                names = self._columns.setdefault(names, names)
+                self._rows.append((names, tuple(row.values())))
+                doc_id = str(row["doc_id"])
+                del row
+                yield doc_id, raw
+
+    def meta(self) -> pd.DataFrame:
+        """The documents table without `text` / `original_text` (after `items()`)."""
+        if self.corpus is not None:
+            documents = self.corpus.documents
+            return documents.drop(columns=[c for c in ("text", "original_text")
+                                           if c in documents])
+        assert self.stream is not None
+        rows = [dict(zip(names, values, strict=True)) for names, values in self._rows]
+        frame = self.stream.frame(rows)
+        return frame.drop(columns=["text", "original_text"])
+
+    @property
+    def skipped(self) -> pd.DataFrame | None:
+        if self.corpus is not None:
+            return self.corpus.skipped
+        assert self.stream is not None
+        return self.stream.skipped_frame()
+
+
+def _paths(corpus: Any) -> bool:
+    """A non-empty list of folder and file paths (rather than a list of texts)."""
+    return isinstance(corpus, (list, tuple)) and bool(corpus) and all(
+        isinstance(c, Path) for c in corpus)
 
 
 def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
@@ -777,7 +1162,9 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
                  ) -> PipelineResult:
     """Run every document stage and the corpus-wide steps on `corpus`, tables into `out/`.
 
-    corpus: a folder or file (loaded with `load_corpus`), a `Corpus`, or texts (dict or list).
+    corpus: a folder or file, or a list of `Path`s (read one file at a time, as
+    `textmine.corpus.DocumentStream`: the raw text of the whole corpus is never in memory), a
+    `Corpus`, or texts (dict or list of strings).
     n_jobs / scheduler: a process pool or a Dask cluster (Client or address) for the document
     stages; identical tables whatever the engine. cache: a `textmine.cache.Cache` (default: one
     at `config.cache_dir`; `use_cache=False` or `config.use_cache=False` turns it off).
@@ -785,14 +1172,14 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
     `config.topic_range`; `topic_seeds` for stability, () to skip it; MiniBatchNMF / online LDA
     when `minibatch` is True or "auto" and the matrix is large). Returns a `PipelineResult`.
     """
-    from textmine.cache import Cache
-    from textmine.parallel import Engine, progress
+    from textmine.cache import Cache, remove_stale_temporaries
     from textmine.segment import Tokenizer
 
     started = time.perf_counter()
     config = config or Config()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)  # what a killed run left; never a running one's files
     if use_cache is None:
         use_cache = config.use_cache
     if cache is None:
@@ -809,9 +1196,9 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
                             config.random_state))
     manifest = _read_manifest(out)
     signature = None
-    if isinstance(corpus, (str, Path)):
-        signature = _input_signature(Path(corpus), _light_fingerprint(tokenizer) +
-                                     corpus_settings + repr((config.to_dict(), include_quotes)))
+    if isinstance(corpus, (str, Path)) or _paths(corpus):
+        signature = _input_signature(corpus, _light_fingerprint(tokenizer) + corpus_settings +
+                                     repr((config.to_dict(), include_quotes)))
         if (signature is not None and manifest.get("input_signature") == signature
                 and _outputs_present(out, manifest, manifest.get("files", {}))):
             n = int(manifest.get("n_documents", 0))
@@ -821,33 +1208,85 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
 
     stages = DocumentStages(tokenizer, analysis_kinds=config.analysis_kinds,
                             include_quotes=include_quotes)
-    loaded, _ = _prepare_corpus(corpus, config)
+    source = _Source(corpus, config)
+    result = PipelineResult(out, 0)
+    if source.in_memory:  # the text is at hand: an unchanged corpus is found without work
+        digest = _documents_digest(stages.document_key(d, r) for d, r in source.items())
+        corpus_key = _corpus_key(digest, corpus_settings)
+        table_files = [f"{name}.parquet" for name in DOCUMENT_TABLES]
+        if (manifest.get("documents_digest") == digest and manifest.get("corpus_key") == corpus_key
+                and _outputs_present(out, manifest, table_files)
+                and _outputs_present(out, manifest, manifest.get("files", {}))):
+            n = len(source)
+            result = PipelineResult(out, n, 0, n, skipped=source.skipped, up_to_date=True,
+                                    corpus_steps=False, files=[out / f for f in manifest["files"]])
+            _write_manifest(out, manifest | {"input_signature": signature})
+            result.timings["total"] = time.perf_counter() - started
+            return result
+
     t_load = time.perf_counter()
-    documents = loaded.documents
-    doc_ids = [str(d) for d in documents["doc_id"]]
-    raws = list(documents["text"])
-    meta = documents.drop(columns=[c for c in ("text", "original_text") if c in documents])
-    keys = [stages.document_key(d, r) for d, r in zip(doc_ids, raws, strict=True)]
-    corpus_key = hashlib.sha256(repr((keys, corpus_settings)).encode()).hexdigest()
-    table_files = [f"{name}.parquet" for name in DOCUMENT_TABLES]
-    result = PipelineResult(out, len(doc_ids), skipped=loaded.skipped)
     result.timings["load"] = t_load - started
-    documents_done = (manifest.get("document_keys") == keys
-                      and _outputs_present(out, manifest, table_files))
-    corpus_done = documents_done and manifest.get("corpus_key") == corpus_key and \
-        _outputs_present(out, manifest, manifest.get("files", {}))
-    if corpus_done:
-        result.cached, result.up_to_date, result.corpus_steps = len(keys), True, False
-        _write_manifest(out, manifest | {"input_signature": signature})
-        result.files = [out / f for f in manifest["files"]]
-        result.timings["total"] = time.perf_counter() - started
-        return result
+    try:
+        meta, digest, files, mergers = _document_stages(
+            source, stages, out, result, cache=cache, n_jobs=n_jobs, scheduler=scheduler,
+            quiet=quiet)
+    finally:
+        _STAGES_IN_PROCESS.pop(stages.memo_key(), None)
+        stages.cache = None
+    result.skipped = source.skipped
+    corpus_key = _corpus_key(digest, corpus_settings)
+    t_docs = time.perf_counter()
+    result.timings["documents"] = t_docs - t_load
+    try:
+        files += _corpus_outputs(mergers, meta, out, result, cache, corpus_key, topics=topics,
+                                 ks=ks, method=topic_method, seeds=topic_seeds,
+                                 minibatch=minibatch, random_state=config.random_state,
+                                 quiet=quiet)
+    finally:
+        for merger in mergers.values():
+            merger.close()
+    result.timings["corpus"] = time.perf_counter() - t_docs
+    result.files = files
+    _write_manifest(out, {
+        "textmine_pipeline": PIPELINE_VERSION, "n_documents": result.n_documents,
+        "input_signature": signature, "settings": stages.fingerprint,
+        "documents_digest": digest, "corpus_key": corpus_key,
+        "files": {p.name: p.stat().st_size for p in files}})
+    result.timings["total"] = time.perf_counter() - started
+    return result
+
+
+def _documents_digest(keys: Iterable[str]) -> str:
+    """One hash of every document's cache key, in order (what the manifest compares)."""
+    h = hashlib.sha256()
+    for key in keys:
+        h.update(key.encode("ascii"))
+    return h.hexdigest()
+
+
+def _corpus_key(digest: str, corpus_settings: str) -> str:
+    return hashlib.sha256(repr((digest, corpus_settings)).encode()).hexdigest()
+
+
+def _document_stages(source: _Source, stages: DocumentStages, out: Path, result: PipelineResult,
+                     *, cache: Any, n_jobs: int | None, scheduler: Any, quiet: bool
+                     ) -> tuple[pd.DataFrame, str, list[Path], dict[str, CountMerger]]:
+    """Every document stage on every document of `source`, a window of batches at a time.
+
+    Documents are read from `source` only as batches are submitted (at most `Engine.window`
+    batches in flight), their tables stream to Parquet and their counts into the mergers; the
+    documents table is written last, from the spooled text and the metadata. Returns the
+    metadata, the digest of the document keys, the files written and the count mergers.
+    """
+    from textmine.parallel import Engine, progress
 
     vocabulary: dict[str, int] = {}
-    mergers = {unit: CountMerger(unit, vocabulary) for unit in DFM_UNITS}
+    # the counts wait for the corpus-wide steps in temporary files beside the outputs
+    mergers = {unit: CountMerger(unit, vocabulary, spill=out) for unit in DFM_UNITS}
     sink = _ParquetSink(out)
-    doc_schema = _documents_schema(meta)
-    del documents
+    spool = _FieldSpool(out)
+    digest = hashlib.sha256()
+    pool = pa.default_memory_pool()
     worker_cache = cache if cache.enabled else None
     try:
         with Engine(n_jobs, scheduler) as engine:
@@ -855,60 +1294,83 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
                 stages.cache = worker_cache  # workers store their results as they go
                 # forked pool workers find it here rather than rebuilding it per batch
                 _STAGES_IN_PROCESS[stages.memo_key()] = stages
-            bar = progress(None, total=len(doc_ids), desc="documents", quiet=quiet) \
+            bar = progress(None, total=len(source), desc="documents", quiet=quiet) \
                 if not quiet else None
-            pending: deque[tuple[list[int], list[DocumentResult | None], Any]] = deque()
+            pending: deque[tuple[list[str], list[DocumentResult | None], Any]] = deque()
 
-            def drain(entry: tuple[list[int], list[DocumentResult | None], Any]) -> None:
-                index, slots, future = entry
+            def drain(entry: tuple[list[str], list[DocumentResult | None], Any]) -> None:
+                keys, slots, future = entry
                 computed = iter(future.result() if future is not None else ())
                 results = [slot if slot is not None else next(computed) for slot in slots]
-                for i, r in zip(index, results, strict=True):
+                for key, r in zip(keys, results, strict=True):
                     if not r.cached:
                         result.computed += 1
                         if engine.kind == "dask" and cache.enabled:
-                            cache.put("pipeline", keys[i], r.pack())
+                            cache.put("pipeline", key, r.pack())
                     else:
                         result.cached += 1
                 for name in DOCUMENT_TABLES[1:]:
                     sink.write(name, pa.concat_tables([r.tables[name] for r in results]))
-                sink.write("documents", _documents_table(meta.iloc[index], results, doc_schema))
+                spool.write([r.fields for r in results])
                 ids = term_ids(vocabulary, [r.counts["terms"] for r in results])
                 for r, doc_ids_ in zip(results, ids, strict=True):
                     for unit, merger in mergers.items():
                         merger.add(r.doc_id, r.counts[unit], doc_ids_)
+                del results
+                pool.release_unused()  # Arrow's allocator keeps freed pages for a while
                 if bar is not None:
-                    bar.update(len(index))
+                    bar.update(len(keys))
 
-            for index_batch in _batches((str(i), raws[i]) for i in range(len(raws))):
-                index = [int(i) for i, _ in index_batch]
-                slots: list[DocumentResult | None] = []
-                todo = []
-                for i in index:
-                    found, value = cache.get("pipeline", keys[i]) if cache.enabled \
+            for batch in _batches(source.items()):
+                keys, slots, todo = [], [], []
+                for doc_id, raw in batch:
+                    key = stages.document_key(doc_id, raw)
+                    digest.update(key.encode("ascii"))
+                    keys.append(key)
+                    found, value = cache.get("pipeline", key) if cache.enabled \
                         else (False, None)
                     if found and isinstance(value, tuple) and value[0] == PIPELINE_VERSION:
                         slots.append(DocumentResult.unpack(value))
                     else:
                         slots.append(None)
-                        todo.append((doc_ids[i], raws[i]))
-                    raws[i] = None  # the text now lives in the batch only
+                        todo.append((doc_id, raw))
+                result.n_documents += len(batch)
+                del batch
                 future = engine.submit(stages, todo) if todo else None
-                pending.append((index, slots, future))
+                del todo
+                pending.append((keys, slots, future))
                 while len(pending) >= engine.window:
                     drain(pending.popleft())
             while pending:
                 drain(pending.popleft())
             if bar is not None:
                 bar.close()
-        _STAGES_IN_PROCESS.pop(stages.memo_key(), None)
-        stages.cache = None
-        result.timings["documents"] = time.perf_counter() - t_load
+        for merger in mergers.values():
+            merger.compact()
+        meta = source.meta()
+        schema = _documents_schema(meta)
+        for first, fields in spool.batches():
+            sink.write("documents", _documents_table(meta.iloc[first:first + len(fields)],
+                                                     fields, schema))
+            del fields
+            pool.release_unused()  # Arrow's allocator keeps freed pages for a while
         files = sink.commit()
     except BaseException:
         sink.abort()
+        for merger in mergers.values():
+            merger.close()
         raise
-    t_docs = time.perf_counter()
+    finally:
+        spool.remove()
+    return meta, digest.hexdigest(), files, mergers
+
+
+def _corpus_outputs(mergers: dict[str, CountMerger], meta: pd.DataFrame, out: Path,
+                    result: PipelineResult, cache: Any, corpus_key: str, **options: Any
+                    ) -> list[Path]:
+    """The corpus-wide files: copied from the cache when the same documents and settings were
+    seen before, else computed by `_corpus_steps` (and stored in the cache)."""
+    files: list[Path] = []
     found, stored = cache.get("pipeline-corpus", corpus_key) if cache.enabled else (False, None)
     if found and isinstance(stored, dict):  # same documents, same settings: copy the results
         from textmine.cache import atomic_write_bytes
@@ -921,21 +1383,11 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
             files.append(out / name)
         result.corpus_steps = False
     else:
-        produced = _corpus_steps(mergers, meta, out, topics=topics, ks=ks, method=topic_method,
-                                 seeds=topic_seeds, minibatch=minibatch,
-                                 random_state=config.random_state, quiet=quiet)
+        produced = _corpus_steps(mergers, meta, out, **options)
         files += produced
         if cache.enabled:
             cache.put("pipeline-corpus", corpus_key, {p.name: p.read_bytes() for p in produced})
-    result.timings["corpus"] = time.perf_counter() - t_docs
-    result.files = files
-    _write_manifest(out, {
-        "textmine_pipeline": PIPELINE_VERSION, "n_documents": len(doc_ids),
-        "input_signature": signature, "settings": stages.fingerprint,
-        "document_keys": keys, "corpus_key": corpus_key,
-        "files": {p.name: p.stat().st_size for p in files}})
-    result.timings["total"] = time.perf_counter() - started
-    return result
+    return files
 
 
 #: Files of the corpus-wide steps (those present depend on the settings).
@@ -960,21 +1412,32 @@ def _corpus_steps(mergers: dict[str, CountMerger], meta: pd.DataFrame, out: Path
     """Document and paragraph matrices, IDF and topics from the merged counts."""
     import sys
 
+    from textmine.dfm import DocumentFeatureMatrix
+
     files: list[Path] = []
-    doc_dfm = mergers["document"].to_dfm(documents=meta)
-    files += save_dfm(doc_dfm, out, "dfm_document")
-    files.append(_write_parquet(idf_table(doc_dfm), out / "idf.parquet"))
-    del doc_dfm
-    n_paragraphs = len(mergers["paragraph"].unit_doc)
-    large = n_paragraphs >= 1000  # as textmine.topics.topic_dfm
-    para = mergers["paragraph"].to_dfm(min_df=5 if large else 2, max_df=0.05 if large else 0.2,
-                                       documents=meta)
-    files += save_dfm(para, out, "dfm_paragraph")
+    merger = mergers["document"]
+    features, doc_freq, _ = merger.save_npz(out / "dfm_document.npz")
+    files += [out / "dfm_document.npz",
+              *_save_units(merger, meta, out, "dfm_document", features)]
+    files.append(_write_parquet(_idf(doc_freq, merger.n_units, features), out / "idf.parquet"))
+    merger.close()
+    merger = mergers["paragraph"]
+    large = merger.n_units >= 1000  # as textmine.topics.topic_dfm
+    features, _, n_tokens = merger.save_npz(out / "dfm_paragraph.npz",
+                                            min_df=5 if large else 2,
+                                            max_df=0.05 if large else 0.2)
+    files += [out / "dfm_paragraph.npz",
+              *_save_units(merger, meta, out, "dfm_paragraph", features, n_tokens)]
+    # the topic models need the matrix and its units (not their metadata, in the units table)
+    para = DocumentFeatureMatrix(sp.load_npz(out / "dfm_paragraph.npz").tocsr(), features,
+                                 merger.units(n_tokens), "paragraph", None) if topics else None
+    merger.close()
     for name in ("topic_terms", "doc_topics", "topic_labels", "topic_selection"):
         (out / f"{name}.parquet").unlink(missing_ok=True)
     if topics:
         from textmine.topics import fit_topics
 
+        assert para is not None
         usable = [k for k in ks if 2 * k <= para.shape[0]]
         if not usable or para.shape[1] == 0:
             if not quiet:
