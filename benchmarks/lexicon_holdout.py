@@ -1,0 +1,113 @@
+"""Held-out coverage of the governance lexicon: the shipped lexicon beside a held-out build.
+
+The held-out build is part 1 re-extracted by scripts/build_lexicon.py with the 2026 provincial
+reports left out; the figures below for it are the procedure's held-out figures (the shipped
+lexicon read those reports, so its figures are in-sample). Both are measured on
+../shared/corpora/gov-work-reports-provincial-2026 with tests/annotations/governance_terms.txt:
+
+- isolated: the term alone is one token (`tok.cut(term) == [term]`);
+- never cut: no token boundary inside any of its occurrences in the reports;
+- exact everywhere: the term is a token at every occurrence;
+- occurrences uncut / exact: the same two, counted over occurrences.
+
+Also printed: entries, and the mean length of Han tokens on the national reports.
+Usage: ``python benchmarks/lexicon_holdout.py`` (about two minutes).
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from textmine.segment import Tokenizer, bundled_lexicon_path  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+HELD_OUT = "gov-work-reports-provincial-2026"
+TERMS = ROOT / "tests" / "annotations" / "governance_terms.txt"
+HAN = "\u4e00", "\u9fff"
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("build_lexicon",
+                                                  ROOT / "scripts" / "build_lexicon.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def coverage(tok: Tokenizer, terms: list[str], texts: list[str]) -> dict[str, float]:
+    """The five coverage figures of `terms` on `texts` (see the module docstring)."""
+    isolated = sum(tok.cut(t) == [t] for t in terms)
+    cut: set[str] = set()
+    not_exact: set[str] = set()
+    occurrences = whole = exact = 0
+    for text in texts:
+        tokens = tok.tag(text)
+        bounds = {b for _, _, s, e in tokens for b in (s, e)}
+        spans = {(s, e) for _, _, s, e in tokens}
+        for term in terms:
+            i = text.find(term)
+            while i >= 0:
+                occurrences += 1
+                if any(b in bounds for b in range(i + 1, i + len(term))):
+                    cut.add(term)
+                else:
+                    whole += 1
+                if (i, i + len(term)) in spans:
+                    exact += 1
+                else:
+                    not_exact.add(term)
+                i = text.find(term, i + 1)
+    n = len(terms)
+    return {"isolated": isolated / n, "never cut": 1 - len(cut) / n,
+            "exact everywhere": 1 - len(not_exact) / n,
+            "occurrences uncut": whole / occurrences, "occurrences exact": exact / occurrences}
+
+
+def mean_han_length(tok: Tokenizer, texts: list[str]) -> float:
+    """Mean characters of the tokens made only of Han characters."""
+    lengths = [len(w) for text in texts for w in tok.cut(text)
+               if w and all(HAN[0] <= ch <= HAN[1] for ch in w)]
+    return sum(lengths) / len(lengths)
+
+
+def main() -> int:
+    if not (CORPORA / HELD_OUT).is_dir():
+        print(f"{CORPORA / HELD_OUT} not available", file=sys.stderr)
+        return 1
+    terms = [t.strip() for t in TERMS.read_text(encoding="utf-8").splitlines()
+             if t.strip() and not t.startswith("#")]
+    texts = [p.read_text(encoding="utf-8") for p in sorted((CORPORA / HELD_OUT).glob("*.txt"))]
+    national = [p.read_text(encoding="utf-8")
+                for p in sorted((CORPORA / "gov-work-reports-national").glob("*.txt"))]
+    build = _builder()
+    folders = [CORPORA / f for f in build.DEFAULT_FOLDERS if f != HELD_OUT]
+    with tempfile.TemporaryDirectory() as tmp:
+        held_out = Path(tmp) / "lexicon.txt"
+        held_out.write_text(build.build(folders, bundled_lexicon_path(), ROOT / "corpus"),
+                            encoding="utf-8")
+        rows = {
+            "jieba only": Tokenizer(bundled_lexicon=False),
+            "held-out build (2026 excluded)": Tokenizer(bundled_lexicon=False,
+                                                        userdicts=[held_out]),
+            "shipped (in-sample)": Tokenizer(),
+        }
+        print(f"{len(terms)} terms on {len(texts)} reports of {HELD_OUT}")
+        names = ["isolated", "never cut", "exact everywhere", "occurrences uncut",
+                 "occurrences exact"]
+        print(f"{'lexicon':32} {'entries':>7} " + " ".join(f"{n:>17}" for n in names)
+              + f" {'Han token length':>16}")
+        for label, tok in rows.items():
+            figures = coverage(tok, terms, texts)
+            entries = len(tok.lexicon_index)
+            print(f"{label:32} {entries:>7} " + " ".join(f"{figures[n]:>17.1%}" for n in names)
+                  + f" {mean_han_length(tok, national):>16.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,460 @@
+"""Rebuild part 1 of textmine/data/lexicon.txt: terms extracted from development corpora.
+
+Part 1 holds word sequences that jieba cuts but the reports use as one term (零基预算, 有效投资,
+工业增加值 …). They are found by a statistical rule on named corpus folders; the hand-curated
+parts 2 and 3 are read from the lexicon and left exactly as they are. The rules, and why each
+exists, are in textmine/data/LEXICON.md ("Part 1"); in short:
+
+1. every document is tokenized by jieba's default dictionary (HMM on, through textmine's
+   Tokenizer without its lexicon or protected spans); runs of Han tokens are kept;
+2. sequences of 2–6 tokens, 3–10 Han characters, are counted (occurrences, documents,
+   occurrences in *recent* documents: file names starting with a year ≥ 2018);
+3. a sequence is a candidate when it is frequent enough in all documents (general tier) or in
+   the recent ones (recent tier, lower thresholds: new policy vocabulary is rare in the
+   decades of older reports), cohesive, shaped like a noun phrase (function words, rhetoric
+   verbs, trend words and numerals excluded at the edges), not a fragment of a dictionary
+   word or of a longer sequence, and holds no commissioned or curated term;
+4. the documents are tokenized with all three parts and an entry is pruned when one of its
+   tokens crosses an occurrence of a curated (part 2 or 3) or commissioned term, or when a
+   third or more of its tokens start inside an occurrence of an entry at least as frequent
+   (it took that entry's head: 建设长效机制 after 重大项目建设); repeated until none is.
+
+Frequency of an entry: ``max(3 × suggest_freq, 1000 + crc32(word) mod 997)``.
+
+Deterministic: the same folders and lexicon give the same bytes. Usage::
+
+    python scripts/build_lexicon.py                    # all development corpora, in place
+    python scripts/build_lexicon.py --exclude gov-work-reports-provincial-2026 --out /tmp/l.txt
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from textmine.segment import (  # noqa: E402
+    Tokenizer,
+    bundled_lexicon_path,
+    bundled_stopwords_path,
+    read_stopwords,
+)
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+#: The development corpora, in ../shared/corpora, plus the sample report (corpus/).
+DEFAULT_FOLDERS = ("gov-work-reports-national", "gov-work-reports-provincial-2025",
+                   "gov-work-reports-provincial-2026", "cpc-congress-reports",
+                   "party-building-news")
+
+#: The terms the project was commissioned to count: never inside (or crossed by) an entry.
+COMMISSIONED = ("羊肚菌", "葫芦套村", "党建引领", "第一书记", "网格员", "网格长", "乡村振兴",
+                "党群服务中心", "新就业群体", "老旧小区", "高质量发展", "强省会", "基层治理",
+                "两委", "二十大")
+
+PART1_HEADER = "# == part 1: extracted terms"
+PART2_HEADER = "# == part 2:"
+
+# -- thresholds (see LEXICON.md) ---------------------------------------------------------
+MIN_TOKENS, MAX_TOKENS = 2, 6
+MIN_CHARS, MAX_CHARS = 3, 10
+RECENT_YEAR = 2018
+#: general tier: occurrences, documents, cohesion over all documents
+GENERAL_FREQ, GENERAL_DOCS, GENERAL_COHESION = 4, 3, 0.10
+#: recent tier: the same measures over recent documents only
+RECENT_FREQ, RECENT_DOCS, RECENT_COHESION = 4, 3, 0.04
+#: fragment: one character on a side this often, forming a dictionary word with the edge token
+FRAGMENT_SHARE = 0.60
+#: an entry whose tokens cut another entry's occurrence this often is a fragment
+CUT_SHARE = 1 / 3
+
+HAN = re.compile("[\u4e00-\u9fff]+")
+YEAR = re.compile(r"(\d{4})")
+TIME = re.compile("[年月日时今去明前后]")
+
+#: POS tags that may not occur anywhere in a term (particles, conjunctions, prepositions,
+#: pronouns), may not start one, or may not end one.
+POS_NOWHERE = {"u", "uj", "ul", "uz", "ug", "uv", "ud", "c", "p", "r", "y", "e", "o"}
+POS_NO_START = POS_NOWHERE | {"q", "f", "d", "ad", "m", "mq", "zg", "rr", "rz", "dg"}
+POS_NO_END = POS_NOWHERE | {"m", "mq", "q", "a", "ad", "d", "b", "f", "t", "z", "nr",
+                            "nrfg", "nrt", "dg", "ag", "tg"}
+#: verbs of report rhetoric: a sequence starting with one is a phrase, not a term
+RHETORIC_START = frozenset("""
+加快 深入 推进 推动 加强 扎实 持续 积极 大力 不断 进一步 着力 坚持 切实 努力 更加 更好 全力 坚决
+取得 实现 完成 确保 深化 落实 统筹 强化 健全 完善 优化 提升 提高 促进 支持 鼓励 引导 做好
+抓好 加大 扩大 巩固 稳步 有序 有力 认真 继续 开展 实施 建立 构建 打造 培育 发挥 增强 保持 维护
+贯彻 坚定 始终 全方位 大幅 显著 明显 初步 逐步 主动 广泛 充分 创建 召开 举办 启动 出台
+制定 印发 发布 形成 打好 打赢 用好 管好 办好 守住 筑牢 夯实
+""".split())
+#: tags of nominal tokens (a verb may head a term only after one of these: 民生保障, 环保督察)
+NOMINAL = {"n", "vn", "nz", "nt", "ns", "nl", "ng", "an", "j", "l", "x", "s"}
+#: generic verbs that do not head a term even after a noun (步伐加快, 发展作出, 中国成立)
+GENERIC_VERBS = frozenset("""
+作出 做出 进行 成立 召开 举行 开展 加快 推进 推动 加强 提高 提升 实现 完成 取得 形成 发挥 坚持
+开始 出现 需要 成为 得到 受到 表示 认为 指出 强调 要求 决定 通过 参加 参与 组织 领导 带领 学习
+贯彻 落实 支持 鼓励 保持 增强 扩大 加大 改善 促进 发生 存在 具有 坚决 不断 努力 相 办
+""".split())
+#: trend words: a sequence ending with one is a statement about a figure, not a term
+TREND_END = frozenset("""
+增长 下降 提高 增加 突破 局面 以上 以下 左右 减少 上升 扩大 提升 翻番 超过 达到 实现 取得 完成
+明显 显著 成效 进展 成绩 成果 方面 力度 步伐
+""".split())
+
+
+class Stats:
+    """Counts of one token sequence (slots: millions of them are counted)."""
+
+    __slots__ = ("freq", "docs", "recent_freq", "recent_docs", "last_doc", "last_recent")
+
+    def __init__(self) -> None:
+        self.freq = self.docs = self.recent_freq = self.recent_docs = 0
+        self.last_doc = self.last_recent = -1
+
+
+def read_folders(folders: Sequence[Path]) -> list[tuple[str, str, bool]]:
+    """(name, text, recent) for every .txt file of the folders, in sorted order."""
+    docs = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.txt")):
+            if path.name.upper().startswith(("MANIFEST", "README")):
+                continue
+            m = YEAR.match(path.stem)
+            recent = bool(m) and int(m.group(1)) >= RECENT_YEAR
+            docs.append((f"{folder.name}/{path.name}", path.read_text(encoding="utf-8"), recent))
+    return docs
+
+
+def curated_parts(lexicon: Path) -> tuple[list[str], list[str]]:
+    """(lines from the part-2 header to the end, part-2 and part-3 words)."""
+    lines = lexicon.read_text(encoding="utf-8").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(PART2_HEADER))
+    tail = lines[start:]
+    words = [line.split()[0] for line in tail if line.strip() and not line.startswith("#")]
+    return tail, words
+
+
+def part2_words(tail: list[str]) -> list[str]:
+    """The words of part 2 only (before the part-3 header)."""
+    out = []
+    for line in tail[1:]:
+        if line.startswith("# == part"):
+            break
+        if line.strip() and not line.startswith("#"):
+            out.append(line.split()[0])
+    return out
+
+
+def han_runs(tagged: list[tuple[str, str, int, int]], text: str
+             ) -> Iterable[tuple[list[str], list[str], list[int], list[int]]]:
+    """Maximal runs of Han-only tokens: (words, tags, starts, ends)."""
+    words: list[str] = []
+    tags: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for w, t, s, e in tagged:
+        if HAN.fullmatch(w):
+            words.append(w)
+            tags.append(t)
+            starts.append(s)
+            ends.append(e)
+        elif words:
+            yield words, tags, starts, ends
+            words, tags, starts, ends = [], [], [], []
+    if words:
+        yield words, tags, starts, ends
+
+
+def tagged_runs(docs: list[tuple[str, str, bool]], tok: Tokenizer
+                ) -> list[tuple[int, str, list[str], list[str], list[int], list[int]]]:
+    """(document index, line, words, tags, starts, ends) of every Han run of every line."""
+    out = []
+    for d, (_, text, _) in enumerate(docs):
+        for line in text.split("\n"):
+            if HAN.search(line):
+                out.extend((d, line, *run) for run in han_runs(tok.tag(line), line))
+    return out
+
+
+def sequences(runs, stop: frozenset[str]) -> Iterable[tuple[int, tuple[str, ...], str, int, int]]:
+    """(document, token sequence, line, start, end) of every sequence shaped like a term:
+    2–6 tokens, 3–10 characters, no function word inside, allowed first and last tokens."""
+    for d, line, words, tags, starts, ends in runs:
+        n = len(words)
+        for i in range(n - 1):
+            w, t = words[i], tags[i]
+            if t in POS_NO_START or t == "v" or w in stop or w in RHETORIC_START \
+                    or (t == "t" and TIME.search(w)):
+                continue
+            chars = len(words[i])
+            for j in range(i + 1, min(n, i + MAX_TOKENS)):
+                if tags[j] in POS_NOWHERE:
+                    break
+                chars += len(words[j])
+                if chars > MAX_CHARS:
+                    break
+                if chars < MIN_CHARS:
+                    continue
+                if tags[j] in POS_NO_END or words[j] in stop or words[j] in TREND_END:
+                    continue
+                if tags[j][0] == "v" and tags[j] != "vn" and (
+                        tags[j - 1] not in NOMINAL or words[j] in GENERIC_VERBS
+                        or words[j] in RHETORIC_START):
+                    continue
+                yield d, tuple(words[i:j + 1]), line, starts[i], ends[j]
+
+
+def count(docs: list[tuple[str, str, bool]], runs, stop: frozenset[str]
+          ) -> tuple[dict[tuple[str, ...], Stats], Counter, Counter, dict[str, Counter]]:
+    """Sequence statistics, token counts (all and recent) and each token's POS counts."""
+    seqs: dict[tuple[str, ...], Stats] = {}
+    unigrams: Counter = Counter()
+    recent_unigrams: Counter = Counter()
+    pos: dict[str, Counter] = {}
+    for d, _, words, tags, _, _ in runs:
+        recent = docs[d][2]
+        for w, t in zip(words, tags, strict=True):
+            unigrams[w] += 1
+            if recent:
+                recent_unigrams[w] += 1
+            pos.setdefault(w, Counter())[t] += 1
+    for d, key, _, _, _ in sequences(runs, stop):
+        st = seqs.get(key)
+        if st is None:
+            st = seqs[key] = Stats()
+        st.freq += 1
+        if st.last_doc != d:
+            st.docs += 1
+            st.last_doc = d
+        if docs[d][2]:
+            st.recent_freq += 1
+            if st.last_recent != d:
+                st.recent_docs += 1
+                st.last_recent = d
+    return seqs, unigrams, recent_unigrams, pos
+
+
+def contexts(runs, stop: frozenset[str], keys: set[tuple[str, ...]]
+             ) -> dict[tuple[str, ...], tuple[Counter, Counter]]:
+    """The Han character before and after each occurrence of the given sequences."""
+    out: dict[tuple[str, ...], tuple[Counter, Counter]] = {k: (Counter(), Counter()) for k in keys}
+    for _, key, line, a, b in sequences(runs, stop):
+        sides = out.get(key)
+        if sides is not None:
+            sides[0][line[a - 1] if a > 0 and HAN.match(line[a - 1]) else ""] += 1
+            sides[1][line[b] if b < len(line) and HAN.match(line[b]) else ""] += 1
+    return out
+
+
+def head_tag(pos: Counter) -> str:
+    """Entry POS from the head (last) token's most common jieba tag."""
+    tag = pos.most_common(1)[0][0] if pos else "n"
+    if tag in ("n", "vn", "nz", "nt", "ns"):
+        return tag
+    if tag.startswith("v"):
+        return "vn"
+    if tag in ("x", "l", "i", "j"):
+        return "nz"
+    return "n"
+
+
+def select(seqs: dict[tuple[str, ...], Stats], unigrams: Counter, recent_unigrams: Counter,
+           pos: dict[str, Counter], dictionary: dict[str, int], forbidden: Sequence[str],
+           runs, stop: frozenset[str]) -> dict[str, tuple[int, str]]:
+    """word → (occurrences, POS) for the sequences that pass the rules."""
+    frequent: list[tuple[str, ...]] = []
+    for key, st in seqs.items():
+        general = (st.freq >= GENERAL_FREQ and st.docs >= GENERAL_DOCS
+                   and st.freq >= GENERAL_COHESION * min(unigrams[w] for w in key))
+        recent = (st.recent_freq >= RECENT_FREQ and st.recent_docs >= RECENT_DOCS
+                  and st.recent_freq >= RECENT_COHESION * min(recent_unigrams[w] for w in key))
+        if not (general or recent):
+            continue
+        word = "".join(key)
+        if any(f in word for f in forbidden):
+            continue
+        frequent.append(key)
+    sides = contexts(runs, stop, set(frequent))
+    words = {"".join(k) for k in frequent}
+    chosen: dict[str, tuple[int, str]] = {}
+    for key in sorted(frequent):
+        left, right = sides[key]
+        freq = seqs[key].freq
+        if _fragment(left, freq, lambda c, k=key: c + k[0], dictionary, words) or \
+                _fragment(right, freq, lambda c, k=key: k[-1] + c, dictionary, words):
+            continue
+        word = "".join(key)
+        if word in chosen:  # the same characters cut two ways: keep the counts of both
+            freq += chosen[word][0]
+        chosen[word] = (freq, head_tag(pos[key[-1]]))
+    return chosen
+
+
+def _fragment(side: Counter, freq: int, join, dictionary: dict[str, int], words: set[str]
+              ) -> bool:
+    """One Han character on this side of most occurrences, making a dictionary word or a
+    frequent sequence with the edge token (新 + 时代 in 新时代中国特色, 新 + 业态 in
+    新业态新模式): the sequence is a piece cut out of longer terms."""
+    for ch, n in side.most_common(1):
+        if ch and n > FRAGMENT_SHARE * freq and (dictionary.get(join(ch), 0) > 0
+                                                 or join(ch) in words):
+            return True
+    return False
+
+
+def entry_freq(word: str, jieba_tk) -> int:
+    """``max(3 × suggest_freq, 1000 + crc32(word) mod 997)``, never below jieba's own frequency."""
+    floor = 1000 + zlib.crc32(word.encode("utf-8")) % 997
+    own = jieba_tk.FREQ.get(word, 0)
+    return max(3 * jieba_tk.suggest_freq(word, False), floor, own)
+
+
+def render(entries: list[tuple[str, int, str]], tail: list[str], folders: Sequence[str],
+           lexicon: Path) -> str:
+    """The whole lexicon file: preamble, generated part 1, then parts 2–3 unchanged."""
+    text = lexicon.read_text(encoding="utf-8")
+    head = text[: text.index(PART1_HEADER)] if PART1_HEADER in text else ""
+    lines = [f"{PART1_HEADER} (generated by scripts/build_lexicon.py; do not edit by hand)",
+             f"# from: {', '.join(folders)}",
+             f"# {len(entries)} entries; rules and thresholds: textmine/data/LEXICON.md",
+             *(f"{w} {f} {t}" for w, f, t in entries), ""]
+    return head + "\n".join(lines) + "\n" + "\n".join(tail)
+
+
+def crossings(docs: list[tuple[str, str, bool]], lexicon_text: str, part1: set[str],
+              protected: Sequence[str], words: dict[str, int]
+              ) -> tuple[Counter, Counter, Counter]:
+    """How part-1 entries cut other terms on the documents tokenized with `lexicon_text`.
+
+    Returns (crossings of a protected term, occurrences that cut any other entry, occurrences)
+    per part-1 entry. A token crosses a term occurrence when one of its ends falls strictly
+    inside it; a commissioned term inside a longer token is crossed as well (it must be exact).
+    A token cuts another entry when its start falls inside an occurrence of an entry at least
+    as frequent (`words`: entry → occurrences): it has taken that entry's head.
+    """
+    longest = max(map(len, words), default=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lexicon.txt"
+        path.write_text(lexicon_text, encoding="utf-8")
+        tok = Tokenizer(bundled_lexicon=False, userdicts=[path])
+        bad: Counter = Counter()
+        cuts: Counter = Counter()
+        seen: Counter = Counter()
+        for _, text, _ in docs:
+            for line in text.split("\n"):
+                tokens = [(w, s, e) for w, _, s, e in tok.tag(line) if w in part1]
+                if not tokens:
+                    continue
+                hits = [(i, i + len(t)) for t in protected if t in line
+                        for i in _find_all(line, t)]
+                n = len(line)
+                for w, s, e in tokens:
+                    seen[w] += 1
+                    if any(s < a < e < b or a < s < b < e or (s <= a and b <= e and
+                           (s, e) != (a, b) and line[a:b] in COMMISSIONED)
+                           for a, b in hits):
+                        bad[w] += 1
+                    if any(words.get(line[a:b], -1) >= words.get(w, 0)
+                           for a in range(max(0, s - longest + 1), s)
+                           for b in range(s + 1, min(n, a + longest) + 1)):
+                        cuts[w] += 1
+        return bad, cuts, seen
+
+
+def _find_all(text: str, term: str) -> Iterable[int]:
+    i = text.find(term)
+    while i >= 0:
+        yield i
+        i = text.find(term, i + 1)
+
+
+def build(folders: Sequence[Path], lexicon: Path, sample: Path | None = None,
+          verbose: bool = False, report: Path | None = None) -> str:
+    """The lexicon text with part 1 extracted from `folders` (and the sample report folder)."""
+    import jieba
+
+    t0 = time.process_time()
+    all_folders = list(folders) + ([sample] if sample is not None else [])
+    docs = read_folders(all_folders)
+    tail, curated = curated_parts(lexicon)
+    stop = frozenset(read_stopwords(bundled_stopwords_path()))
+    tok = Tokenizer(bundled_lexicon=False, protect_spans=False)
+    runs = tagged_runs(docs, tok)
+    seqs, unigrams, recent_unigrams, pos = count(docs, runs, stop)
+    jieba_tk = jieba.Tokenizer()
+    jieba_tk.initialize()
+    forbidden = sorted(set(COMMISSIONED) | set(curated))
+    chosen = select(seqs, unigrams, recent_unigrams, pos, jieba_tk.FREQ, forbidden, runs,
+                    stop)
+    curated_set = set(curated)
+    chosen = {w: v for w, v in chosen.items() if w not in curated_set}
+    if verbose:
+        print(f"{len(docs)} documents, {len(seqs):,} sequences, {len(chosen):,} candidates "
+              f"({time.process_time() - t0:.1f}s)", file=sys.stderr)
+    entries = sorted(((w, entry_freq(w, jieba_tk), t) for w, (n, t) in chosen.items()),
+                     key=lambda e: (-chosen[e[0]][0], e[0]))
+    protected = sorted(set(curated) | set(COMMISSIONED), key=lambda w: (-len(w), w))
+    names = [f.name for f in all_folders]
+    pruned: list[tuple[str, int, int, int]] = []
+    for _ in range(6):
+        text = render(entries, tail, names, lexicon)
+        part1 = {w for w, _, _ in entries}
+        weights = {w: chosen[w][0] for w in part1} | dict.fromkeys(curated, 1 << 30)
+        bad, cuts, seen = crossings(docs, text, part1, protected, weights)
+        drop = set(bad) | {w for w, n in cuts.items() if n >= CUT_SHARE * seen[w]}
+        for w in sorted(drop):
+            pruned.append((w, bad[w], cuts[w], seen[w]))
+        if verbose:
+            print(f"pruned {len(bad)} crossing curated terms, {len(drop) - len(bad)} cutting "
+                  f"other entries", file=sys.stderr)
+        if not drop:
+            break
+        entries = [e for e in entries if e[0] not in drop]
+    if report is not None:
+        report.write_text("".join(f"{w}\t{b}\t{c}\t{n}\n" for w, b, c, n in pruned),
+                          encoding="utf-8")
+    if verbose:
+        print(f"{len(entries):,} entries ({time.process_time() - t0:.1f}s)", file=sys.stderr)
+    return render(entries, tail, names, lexicon)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpora", type=Path, default=CORPORA,
+                        help="folder holding the corpus folders (default ../shared/corpora)")
+    parser.add_argument("--folders", nargs="+", default=list(DEFAULT_FOLDERS),
+                        help="corpus folder names (or paths) to extract from")
+    parser.add_argument("--exclude", nargs="*", default=[],
+                        help="folder names to leave out (e.g. a held-out corpus)")
+    parser.add_argument("--sample", type=Path, default=ROOT / "corpus",
+                        help="the sample report folder, also read ('' to skip)")
+    parser.add_argument("--lexicon", type=Path, default=bundled_lexicon_path(),
+                        help="lexicon whose parts 2–3 are kept (default: the bundled one)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write (default: overwrite --lexicon)")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="write the pruned entries (word, crossings of curated terms, "
+                             "occurrences cutting other entries, occurrences) to this file")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    folders = [f if Path(f).is_absolute() else args.corpora / f
+               for f in args.folders if Path(f).name not in set(args.exclude)]
+    missing = [str(f) for f in folders if not Path(f).is_dir()]
+    if missing:
+        parser.error(f"missing corpus folders: {', '.join(missing)}")
+    sample = args.sample if str(args.sample) not in ("", ".") else None
+    text = build([Path(f) for f in folders], args.lexicon, sample, verbose=not args.quiet,
+                 report=args.report)
+    out = args.out or args.lexicon
+    out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
