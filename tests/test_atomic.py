@@ -152,6 +152,25 @@ def test_torn_cache_entry_is_recomputed_not_returned(tmp_path: Path) -> None:
     assert cache.get_or_compute("tokens", "abc", lambda: "fresh") == "fresh"
 
 
+def test_file_entries_are_copied_whole_or_not_at_all(tmp_path: Path) -> None:
+    """Files stored in the cache (the pipeline's matrices) come back byte for byte; a torn entry
+    is deleted and leaves the destination as it was."""
+    cache = Cache(tmp_path / "cache")
+    source = tmp_path / "matrix.npz"
+    source.write_bytes(os.urandom(3_000_000))
+    cache.put_file("files", "m", source)
+    assert cache.get_file("files", "m", tmp_path / "copy.npz")
+    assert (tmp_path / "copy.npz").read_bytes() == source.read_bytes()
+    entry = tmp_path / "cache" / "files" / "m" / "m"
+    entry.write_bytes(entry.read_bytes()[:1_000_000])  # cut short
+    (tmp_path / "old.npz").write_bytes(b"old")
+    assert not cache.get_file("files", "m", tmp_path / "old.npz")
+    assert (tmp_path / "old.npz").read_bytes() == b"old" and not entry.exists()
+    assert not cache.get_file("files", "missing", tmp_path / "old.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "copy.npz", "matrix.npz",
+                                                         "old.npz"]
+
+
 def test_atomic_writes_keep_the_usual_file_mode(tmp_path: Path) -> None:
     mask = os.umask(0o022)
     os.umask(mask)

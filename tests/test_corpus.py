@@ -545,3 +545,39 @@ def test_same_name_different_extension_keeps_both(tmp_path: Path) -> None:
     docs = load_corpus(tmp_path).documents
     assert list(docs["doc_id"]) == ["report", "report.txt"]  # sorted: report.md comes first
     assert list(docs["text"]) == ["Markdown版。", "文本版。"]
+
+
+# --- streaming ----------------------------------------------------------------------------------
+
+def test_document_stream_reads_one_file_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    """A DocumentStream opens the next file only when the next document is asked for, reports
+    unreadable files as it reaches them, and its rows make the table load_corpus gives."""
+    import textmine.corpus as corpus_module
+    from textmine.corpus import DocumentStream
+
+    for n in range(5):
+        (tmp_path / f"r{n}.txt").write_text(f"第{n}份报告\n\n{SIMPLIFIED}", encoding="utf-8")
+    (tmp_path / "r2.txt").write_bytes(b"\x00\x01\x02\x03" * 100)  # binary: skipped
+    (tmp_path / "metadata.csv").write_text("file,volume\nr1.txt,7\nr4.txt,9\n", encoding="utf-8")
+    read = corpus_module.read_document
+    opened: list[str] = []
+
+    def counting(path, **options):
+        opened.append(Path(path).name)
+        return read(path, **options)
+
+    monkeypatch.setattr(corpus_module, "read_document", counting)
+    stream = DocumentStream(tmp_path)
+    assert len(stream) == 5 and opened == []
+    rows = iter(stream)
+    first = next(rows)
+    assert first["doc_id"] == "r0" and opened == ["r0.txt"]
+    rest = list(rows)
+    assert opened == [f"r{n}.txt" for n in range(5)]
+    assert [r["doc_id"] for r in rest] == ["r1", "r3", "r4"]
+    assert stream.skipped_frame()["path"].tolist() == [str(tmp_path / "r2.txt")]
+    frame = stream.frame([first, *rest])
+    loaded = quiet_load(tmp_path)
+    pd.testing.assert_frame_equal(frame, loaded.documents)
+    assert frame["volume"].dtype == "Int64"
+    pd.testing.assert_frame_equal(stream.skipped_frame(), loaded.skipped)

@@ -374,3 +374,22 @@ def test_count_merger_spills_and_builds_the_same_matrix(corpus, serial, tmp_path
     whole = build_dfm(pd.read_parquet(serial[0].out / "tokens.parquet"), min_df=2)
     assert list(built[1]["document"].features) == list(whole.features)
     assert (built[1]["document"].counts != whole.counts).nnz == 0
+
+
+def test_command_line_streams_several_paths(tmp_path, capsys):
+    """`textmine pipeline A B`: files and folders read as they are processed, doc_ids relative
+    to their common folder, an up-to-date rerun recognised without reading them."""
+    from textmine.cli import main
+
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "2023.txt").write_text("政府工作报告\n\n粮食产量1.3万亿斤。",
+                                             encoding="utf-8")
+    (tmp_path / "y.txt").write_text("工作报告\n\n新增就业1200万人。", encoding="utf-8")
+    args = ["pipeline", str(tmp_path / "x"), str(tmp_path / "y.txt"), "--out",
+            str(tmp_path / "out"), "--no-topics", "--cache-dir", str(tmp_path / "cache")]
+    assert main(args) == 0
+    assert "2 documents (2 computed" in capsys.readouterr().err
+    docs = pd.read_parquet(tmp_path / "out" / "documents.parquet")
+    assert docs["doc_id"].tolist() == ["x/2023", "y"]
+    assert main(args) == 0
+    assert "up to date" in capsys.readouterr().err

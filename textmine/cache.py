@@ -11,6 +11,7 @@ import hashlib
 import os
 import pickle
 import re
+import shutil
 import socket
 import tempfile
 import time
@@ -22,6 +23,11 @@ from typing import Any, BinaryIO, TypeVar
 T = TypeVar("T")
 
 _MAGIC = b"TMC1"
+_FILE_MAGIC = b"TMF1"  # an entry holding a file's bytes as they are (put_file / get_file)
+
+
+class _TornEntry(Exception):
+    """A cache entry that is not whole (a killed or failed write, a damaged disk)."""
 
 
 def _file_mode() -> int:
@@ -201,6 +207,46 @@ class Cache:
             atomic_write_bytes(self._path(namespace, key), blob)
         except OSError:
             pass  # a read-only or full cache folder slows a run down; it never fails it
+
+    def put_file(self, namespace: str, key: str, path: str | Path) -> None:
+        """Store a copy of the file at `path` (streamed: a large file is never all in memory)."""
+        if not self.enabled:
+            return
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            with atomic_writer(self._path(namespace, key)) as out, open(path, "rb") as f:
+                out.write(_FILE_MAGIC + digest.digest())
+                shutil.copyfileobj(f, out, 1 << 20)
+        except OSError:
+            pass  # a read-only or full cache folder slows a run down; it never fails it
+
+    def get_file(self, namespace: str, key: str, dest: str | Path) -> bool:
+        """Copy a file stored by `put_file` to `dest` (atomically); False when the entry is
+        missing, torn or corrupt (then it is deleted and `dest` is left as it was)."""
+        if not self.enabled:
+            return False
+        source = self._path(namespace, key)
+        try:
+            with open(source, "rb") as f:
+                head = f.read(36)
+                if len(head) < 36 or head[:4] != _FILE_MAGIC:
+                    raise _TornEntry
+                digest = hashlib.sha256()
+                with atomic_writer(dest) as out:
+                    for block in iter(lambda: f.read(1 << 20), b""):
+                        digest.update(block)
+                        out.write(block)
+                    if digest.digest() != head[4:]:
+                        raise _TornEntry
+        except FileNotFoundError:
+            return False
+        except _TornEntry:
+            source.unlink(missing_ok=True)
+            return False
+        return True
 
     def get_or_compute(self, namespace: str, key: str, compute: Callable[[], T]) -> T:
         found, value = self.get(namespace, key)

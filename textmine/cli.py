@@ -246,14 +246,10 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     paths = args.paths or ["corpus"]
-    if len(paths) > 1:
-        from textmine.corpus import load_corpus
-
-        corpus = load_corpus([Path(p) for p in paths], config=config)
-    else:
-        corpus = Path(paths[0])
-        if not corpus.exists():
-            raise SystemExit(f"textmine: {corpus}: no such file or folder")
+    # files and folders are read one file at a time as the documents are processed
+    corpus: Path | list[Path] = [Path(p) for p in paths] if len(paths) > 1 else Path(paths[0])
+    if isinstance(corpus, Path) and not corpus.exists():
+        raise SystemExit(f"textmine: {corpus}: no such file or folder")
     cache = Cache(args.cache_dir or config.cache_dir,
                   enabled=config.use_cache and not args.no_cache)
     ks = args.topics_k or None

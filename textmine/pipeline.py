@@ -26,6 +26,7 @@ last, so a reader never sees a half-written table and a killed run leaves the ol
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -1256,6 +1257,30 @@ def run_pipeline(corpus: Any, out: str | Path, *, config: Config | None = None,
     return result
 
 
+def _release_memory(pool: pa.MemoryPool) -> None:
+    """Give freed memory back to the system after a batch: Arrow's allocator keeps freed pages
+    for a while (measured: the documents table, written from the spool, grew the resident size
+    by ~1 MB a batch without this), and glibc's malloc keeps the top of its heap."""
+    pool.release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+
+
 def _documents_digest(keys: Iterable[str]) -> str:
     """One hash of every document's cache key, in order (what the manifest compares)."""
     h = hashlib.sha256()
@@ -1317,7 +1342,7 @@ def _document_stages(source: _Source, stages: DocumentStages, out: Path, result:
                     for unit, merger in mergers.items():
                         merger.add(r.doc_id, r.counts[unit], doc_ids_)
                 del results
-                pool.release_unused()  # Arrow's allocator keeps freed pages for a while
+                _release_memory(pool)
                 if bar is not None:
                     bar.update(len(keys))
 
@@ -1353,7 +1378,7 @@ def _document_stages(source: _Source, stages: DocumentStages, out: Path, result:
             sink.write("documents", _documents_table(meta.iloc[first:first + len(fields)],
                                                      fields, schema))
             del fields
-            pool.release_unused()  # Arrow's allocator keeps freed pages for a while
+            _release_memory(pool)
         files = sink.commit()
     except BaseException:
         sink.abort()
@@ -1370,24 +1395,26 @@ def _corpus_outputs(mergers: dict[str, CountMerger], meta: pd.DataFrame, out: Pa
                     ) -> list[Path]:
     """The corpus-wide files: copied from the cache when the same documents and settings were
     seen before, else computed by `_corpus_steps` (and stored in the cache)."""
-    files: list[Path] = []
-    found, stored = cache.get("pipeline-corpus", corpus_key) if cache.enabled else (False, None)
-    if found and isinstance(stored, dict):  # same documents, same settings: copy the results
-        from textmine.cache import atomic_write_bytes
+    from textmine.cache import make_key
 
+    found, stored = cache.get("pipeline-corpus", corpus_key) if cache.enabled else (False, None)
+    if found and isinstance(stored, dict) and all(isinstance(k, str) for k in stored.values()):
+        # same documents, same settings: copy the files (each its own entry, streamed)
         for name in _CORPUS_FILES:
             if name not in stored:
                 (out / name).unlink(missing_ok=True)
-        for name, data in stored.items():
-            atomic_write_bytes(out / name, data)
-            files.append(out / name)
-        result.corpus_steps = False
-    else:
-        produced = _corpus_steps(mergers, meta, out, **options)
-        files += produced
-        if cache.enabled:
-            cache.put("pipeline-corpus", corpus_key, {p.name: p.read_bytes() for p in produced})
-    return files
+        if all(cache.get_file("pipeline-corpus", file_key, out / name)
+               for name, file_key in stored.items()):
+            result.corpus_steps = False
+            return [out / name for name in stored]
+    produced = _corpus_steps(mergers, meta, out, **options)
+    if cache.enabled:
+        keys = {}
+        for path in produced:
+            keys[path.name] = make_key("pipeline-corpus-file", corpus_key, path.name)
+            cache.put_file("pipeline-corpus", keys[path.name], path)
+        cache.put("pipeline-corpus", corpus_key, keys)
+    return produced
 
 
 #: Files of the corpus-wide steps (those present depend on the settings).
