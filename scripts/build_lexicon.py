@@ -72,8 +72,10 @@ GENERAL_FREQ, GENERAL_DOCS, GENERAL_COHESION = 4, 3, 0.10
 RECENT_FREQ, RECENT_DOCS, RECENT_COHESION = 4, 3, 0.04
 #: fragment: one character on a side this often, forming a dictionary word with the edge token
 FRAGMENT_SHARE = 0.60
+#: bound: one token next to this share of the occurrences
+BOUND_SHARE = 0.90
 #: an entry whose tokens cut another entry's occurrence this often is a fragment
-CUT_SHARE = 1 / 3
+CUT_SHARE = 0.0
 
 HAN = re.compile("[\u4e00-\u9fff]+")
 YEAR = re.compile(r"(\d{4})")
@@ -81,7 +83,7 @@ TIME = re.compile("[年月日时今去明前后]")
 
 #: POS tags that may not occur anywhere in a term (particles, conjunctions, prepositions,
 #: pronouns), may not start one, or may not end one.
-POS_NOWHERE = {"u", "uj", "ul", "uz", "ug", "uv", "ud", "c", "p", "r", "y", "e", "o"}
+POS_NOWHERE = {"d", "ad", "u", "uj", "ul", "uz", "ug", "uv", "ud", "c", "p", "r", "y", "e", "o"}
 POS_NO_START = POS_NOWHERE | {"q", "f", "d", "ad", "m", "mq", "zg", "rr", "rz", "dg"}
 POS_NO_END = POS_NOWHERE | {"m", "mq", "q", "a", "ad", "d", "b", "f", "t", "z", "nr",
                             "nrfg", "nrt", "dg", "ag", "tg"}
@@ -182,10 +184,12 @@ def tagged_runs(docs: list[tuple[str, str, bool]], tok: Tokenizer
     return out
 
 
-def sequences(runs, stop: frozenset[str]) -> Iterable[tuple[int, tuple[str, ...], str, int, int]]:
-    """(document, token sequence, line, start, end) of every sequence shaped like a term:
-    2–6 tokens, 3–10 characters, no function word inside, allowed first and last tokens."""
-    for d, line, words, tags, starts, ends in runs:
+def sequences(runs, stop: frozenset[str]
+              ) -> Iterable[tuple[int, tuple[str, ...], str, int, int, list[str]]]:
+    """(document, token sequence, line, first and last token index, the run's tokens) of every
+    sequence shaped like a term: 2–6 tokens, 3–10 characters, no function word or adverb
+    inside (an adverb makes a clause: 积极性充分调动), allowed first and last tokens."""
+    for d, line, words, tags, _, _ in runs:
         n = len(words)
         for i in range(n - 1):
             w, t = words[i], tags[i]
@@ -201,13 +205,14 @@ def sequences(runs, stop: frozenset[str]) -> Iterable[tuple[int, tuple[str, ...]
                     break
                 if chars < MIN_CHARS:
                     continue
-                if tags[j] in POS_NO_END or words[j] in stop or words[j] in TREND_END:
+                if tags[j] in POS_NO_END or words[j] in stop or words[j] in TREND_END \
+                        or words[j][-2:] in TREND_END:
                     continue
                 if tags[j][0] == "v" and tags[j] != "vn" and (
                         tags[j - 1] not in NOMINAL or words[j] in GENERIC_VERBS
                         or words[j] in RHETORIC_START):
                     continue
-                yield d, tuple(words[i:j + 1]), line, starts[i], ends[j]
+                yield d, tuple(words[i:j + 1]), line, i, j, words
 
 
 def count(docs: list[tuple[str, str, bool]], runs, stop: frozenset[str]
@@ -224,7 +229,7 @@ def count(docs: list[tuple[str, str, bool]], runs, stop: frozenset[str]
             if recent:
                 recent_unigrams[w] += 1
             pos.setdefault(w, Counter())[t] += 1
-    for d, key, _, _, _ in sequences(runs, stop):
+    for d, key, _, _, _, _ in sequences(runs, stop):
         st = seqs.get(key)
         if st is None:
             st = seqs[key] = Stats()
@@ -242,13 +247,13 @@ def count(docs: list[tuple[str, str, bool]], runs, stop: frozenset[str]
 
 def contexts(runs, stop: frozenset[str], keys: set[tuple[str, ...]]
              ) -> dict[tuple[str, ...], tuple[Counter, Counter]]:
-    """The Han character before and after each occurrence of the given sequences."""
+    """The Han token before and after each occurrence of the given sequences ("" for none)."""
     out: dict[tuple[str, ...], tuple[Counter, Counter]] = {k: (Counter(), Counter()) for k in keys}
-    for _, key, line, a, b in sequences(runs, stop):
+    for _, key, _, i, j, words in sequences(runs, stop):
         sides = out.get(key)
         if sides is not None:
-            sides[0][line[a - 1] if a > 0 and HAN.match(line[a - 1]) else ""] += 1
-            sides[1][line[b] if b < len(line) and HAN.match(line[b]) else ""] += 1
+            sides[0][words[i - 1] if i > 0 else ""] += 1
+            sides[1][words[j + 1] if j + 1 < len(words) else ""] += 1
     return out
 
 
@@ -286,8 +291,8 @@ def select(seqs: dict[tuple[str, ...], Stats], unigrams: Counter, recent_unigram
     for key in sorted(frequent):
         left, right = sides[key]
         freq = seqs[key].freq
-        if _fragment(left, freq, lambda c, k=key: c + k[0], dictionary, words) or \
-                _fragment(right, freq, lambda c, k=key: k[-1] + c, dictionary, words):
+        if _fragment(left, freq, key[0], True, dictionary, words) or \
+                _fragment(right, freq, key[-1], False, dictionary, words):
             continue
         word = "".join(key)
         if word in chosen:  # the same characters cut two ways: keep the counts of both
@@ -296,16 +301,26 @@ def select(seqs: dict[tuple[str, ...], Stats], unigrams: Counter, recent_unigram
     return chosen
 
 
-def _fragment(side: Counter, freq: int, join, dictionary: dict[str, int], words: set[str]
-              ) -> bool:
-    """One Han character on this side of most occurrences, making a dictionary word or a
-    frequent sequence with the edge token (新 + 时代 in 新时代中国特色, 新 + 业态 in
-    新业态新模式): the sequence is a piece cut out of longer terms."""
-    for ch, n in side.most_common(1):
-        if ch and n > FRAGMENT_SHARE * freq and (dictionary.get(join(ch), 0) > 0
-                                                 or join(ch) in words):
+def _fragment(side: Counter, freq: int, edge: str, before: bool, dictionary: dict[str, int],
+              words: set[str]) -> bool:
+    """Whether the neighbours on one side (`before`: the tokens preceding the sequence, else
+    those following it) show the sequence to be a piece cut out of longer terms:
+    - one Han character next to most occurrences makes a dictionary word or a frequent
+      sequence with the edge token (新 + 时代 in 新时代中国特色, 新 + 业态 in 新业态新模式), or
+    - one token follows nearly every occurrence (人均可支配 + 收入): the sequence modifies a
+      head it is never without. (Nearly always preceded by one token is fine: the head-final
+      term 制造业集群 is still itself in 先进制造业集群.)
+    """
+    chars: Counter = Counter()
+    for token, n in side.items():
+        chars[token[-1:] if before else token[:1]] += n
+    for ch, n in chars.most_common(1):
+        joined = ch + edge if before else edge + ch
+        if ch and n > FRAGMENT_SHARE * freq and (dictionary.get(joined, 0) > 0
+                                                 or joined in words):
             return True
-    return False
+    return not before and any(token and n > BOUND_SHARE * freq
+                              for token, n in side.most_common(1))
 
 
 def entry_freq(word: str, jieba_tk) -> int:
@@ -407,7 +422,7 @@ def build(folders: Sequence[Path], lexicon: Path, sample: Path | None = None,
         part1 = {w for w, _, _ in entries}
         weights = {w: chosen[w][0] for w in part1} | dict.fromkeys(curated, 1 << 30)
         bad, cuts, seen = crossings(docs, text, part1, protected, weights)
-        drop = set(bad) | {w for w, n in cuts.items() if n >= CUT_SHARE * seen[w]}
+        drop = set(bad) | {w for w, n in cuts.items() if n > CUT_SHARE * seen[w]}
         for w in sorted(drop):
             pruned.append((w, bad[w], cuts[w], seen[w]))
         if verbose:
