@@ -275,16 +275,20 @@ def test_jieba_reference_engine_agrees_with_the_fast_one():
 
 
 # -- held-out terms -----------------------------------------
-def test_governance_terms_on_unseen_reports(tok):
-    """Reports the lexicon was not built from: measured and kept from regressing.
+def test_governance_terms_on_the_2026_provincial_reports(tok):
+    """Governance terms stay whole on the 2026 provincial reports: measured, kept from regressing.
 
-    The figures (and the 95% target this misses) are discussed in textmine/data/LEXICON.md.
+    In-sample for the shipped lexicon: its part 1 was extracted from all development corpora,
+    these reports included. The procedure's held-out figures (part 1 rebuilt without them:
+    `benchmarks/lexicon_holdout.py`) are lower on some measures and are in
+    textmine/data/LEXICON.md, with the 95% target this still misses.
     """
     folder = corpora("gov-work-reports-provincial-2026")
     terms = [t.strip() for t in TERMS.read_text(encoding="utf-8").splitlines()
              if t.strip() and not t.startswith("#")]
     assert len(terms) >= 200
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+    isolated = sum(tok.cut(term) == [term] for term in terms) / len(terms)
     cut_terms = set()
     occurrences = whole = 0
     for text in texts:
@@ -301,8 +305,36 @@ def test_governance_terms_on_unseen_reports(tok):
                     whole += 1
                 i = text.find(term, i + 1)
     never_cut = 1 - len(cut_terms) / len(terms)
-    assert never_cut >= 0.74, never_cut  # 75.6% measured; 68.9% before the curated part 3
-    assert whole / occurrences >= 0.85, whole / occurrences  # 86.6% measured
+    # measured, in-sample: 87.4% isolated, 81.1% never cut, 91.0% of 9,247 occurrences uncut
+    # (75.6% never cut and 86.6% uncut with the lexicon before scripts/build_lexicon.py)
+    assert isolated >= 0.86, isolated
+    assert never_cut >= 0.80, never_cut
+    assert whole / occurrences >= 0.90, whole / occurrences
+
+
+def test_lexicon_build_is_deterministic_and_keeps_the_curated_parts(tmp_path):
+    """scripts/build_lexicon.py gives the same bytes twice; parts 2–3 are copied unchanged."""
+    import importlib.util
+
+    folder = corpora("gov-work-reports-provincial-2025")
+    small = tmp_path / "reports"
+    small.mkdir()
+    for path in sorted(folder.glob("*.txt"))[:4]:
+        (small / path.name).write_bytes(path.read_bytes())
+    spec = importlib.util.spec_from_file_location("build_lexicon",
+                                                  ROOT / "scripts" / "build_lexicon.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    shipped = ROOT / "textmine" / "data" / "lexicon.txt"
+    first = build.build([small], shipped)
+    assert build.build([small], shipped) == first
+    head, _, curated = first.partition("\n# == part 2:")
+    assert shipped.read_text(encoding="utf-8").endswith("# == part 2:" + curated)
+    extracted = [line.split()[0] for line in head.split("# == part 1:")[1].splitlines()[1:]
+                 if line.strip() and not line.startswith("#")]
+    assert len(extracted) >= 50
+    assert all(build.HAN.fullmatch(w) for w in extracted)
+    assert not [w for w in extracted if any(term in w for term in COMMISSIONED)]
 
 
 # -- pickling, scikit-learn, process pools ------------------
