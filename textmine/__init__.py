@@ -18,6 +18,7 @@ _EXPORTS = {
     "load_config": "config",
     "Corpus": "corpus",
     "load_corpus": "corpus",
+    "DocumentStream": "corpus",
     "read_document": "corpus",
     "InputError": "corpus",
     "SkippedFilesWarning": "corpus",
