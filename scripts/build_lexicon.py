@@ -87,13 +87,21 @@ POS_NOWHERE = {"d", "ad", "u", "uj", "ul", "uz", "ug", "uv", "ud", "c", "p", "r"
 POS_NO_START = POS_NOWHERE | {"q", "f", "d", "ad", "m", "mq", "zg", "rr", "rz", "dg"}
 POS_NO_END = POS_NOWHERE | {"m", "mq", "q", "a", "ad", "d", "b", "f", "t", "z", "nr",
                             "nrfg", "nrt", "dg", "ag", "tg"}
-#: verbs of report rhetoric: a sequence starting with one is a phrase, not a term
+#: verbs of report rhetoric: a sequence starting with one is a phrase, not a term (the
+#: single-character ones make slogans: 稳市场 would read 稳市场 / 主体 in 稳市场主体)
 RHETORIC_START = frozenset("""
 加快 深入 推进 推动 加强 扎实 持续 积极 大力 不断 进一步 着力 坚持 切实 努力 更加 更好 全力 坚决
 取得 实现 完成 确保 深化 落实 统筹 强化 健全 完善 优化 提升 提高 促进 支持 鼓励 引导 做好
 抓好 加大 扩大 巩固 稳步 有序 有力 认真 继续 开展 实施 建立 构建 打造 培育 发挥 增强 保持 维护
 贯彻 坚定 始终 全方位 大幅 显著 明显 初步 逐步 主动 广泛 充分 创建 召开 举办 启动 出台
 制定 印发 发布 形成 打好 打赢 用好 管好 办好 守住 筑牢 夯实
+稳 保 促 抓 强 扩 提 降 减 增 防 兴 办
+""".split())
+#: generic heads: a sequence ending with one names an attribute of something, not a policy,
+#: programme or institution (市场主体活力, 疫情冲击, 创新能力)
+GENERIC_HEADS = frozenset("""
+活力 冲击 影响 作用 能力 水平 效益 效率 速度 比重 意识 地位 优势 潜力 动力 压力 形势 态势 趋势
+情况 特点 要求 需要 愿望 信心 热情 积极性 主动性 创造性 重要性 必要性
 """.split())
 #: tags of nominal tokens (a verb may head a term only after one of these: 民生保障, 环保督察)
 NOMINAL = {"n", "vn", "nz", "nt", "ns", "nl", "ng", "an", "j", "l", "x", "s"}
@@ -194,11 +202,13 @@ def sequences(runs, stop: frozenset[str]
         for i in range(n - 1):
             w, t = words[i], tags[i]
             if t in POS_NO_START or t == "v" or w in stop or w in RHETORIC_START \
-                    or (t == "t" and TIME.search(w)):
+                    or (t == "t" and TIME.search(w)) or (t == "x" and (w[0] in stop
+                                                                       or w[-1] in stop)):
                 continue
             chars = len(words[i])
             for j in range(i + 1, min(n, i + MAX_TOKENS)):
-                if tags[j] in POS_NOWHERE:
+                if tags[j] in POS_NOWHERE or (tags[j] == "x" and (words[j][0] in stop
+                                                                  or words[j][-1] in stop)):
                     break
                 chars += len(words[j])
                 if chars > MAX_CHARS:
@@ -206,7 +216,7 @@ def sequences(runs, stop: frozenset[str]
                 if chars < MIN_CHARS:
                     continue
                 if tags[j] in POS_NO_END or words[j] in stop or words[j] in TREND_END \
-                        or words[j][-2:] in TREND_END:
+                        or words[j][-2:] in TREND_END or words[j] in GENERIC_HEADS:
                     continue
                 if tags[j][0] == "v" and tags[j] != "vn" and (
                         tags[j - 1] not in NOMINAL or words[j] in GENERIC_VERBS
@@ -347,9 +357,10 @@ def crossings(docs: list[tuple[str, str, bool]], lexicon_text: str, part1: set[s
               ) -> tuple[Counter, Counter, Counter]:
     """How part-1 entries cut other terms on the documents tokenized with `lexicon_text`.
 
-    Returns (crossings of a protected term, occurrences that cut any other entry, occurrences)
-    per part-1 entry. A token crosses a term occurrence when one of its ends falls strictly
-    inside it; a commissioned term inside a longer token is crossed as well (it must be exact).
+    Returns (crossings of a protected term, occurrences that cut another entry, occurrences)
+    per part-1 entry. A token crosses a term
+    occurrence when one of its ends falls strictly inside it; a commissioned term inside a
+    longer token is crossed as well (it must be exact).
     A token cuts another entry when its start falls inside an occurrence of an entry at least
     as frequent (`words`: entry → occurrences): it has taken that entry's head.
     """
