@@ -84,9 +84,13 @@ TIME = re.compile("[年月日时今去明前后]")
 #: POS tags that may not occur anywhere in a term (particles, conjunctions, prepositions,
 #: pronouns), may not start one, or may not end one.
 POS_NOWHERE = {"d", "ad", "u", "uj", "ul", "uz", "ug", "uv", "ud", "c", "p", "r", "y", "e", "o"}
-POS_NO_START = POS_NOWHERE | {"q", "f", "d", "ad", "m", "mq", "zg", "rr", "rz", "dg"}
+POS_NO_START = POS_NOWHERE | {"q", "f", "d", "ad", "m", "mq", "zg", "rr", "rz", "dg", "k"}
 POS_NO_END = POS_NOWHERE | {"m", "mq", "q", "a", "ad", "d", "b", "f", "t", "z", "nr",
-                            "nrfg", "nrt", "dg", "ag", "tg"}
+                            "nrfg", "nrt", "dg", "ag", "tg", "k"}
+#: words that make a clause wherever they stand (幸福生活是头等大事), and characters of the
+#: page furniture of web copies (版权, 模板: Wikisource notices)
+CLAUSE_WORDS = frozenset("是 为 有 把 将 被 让 使".split())
+FURNITURE = ("版权", "模板", "失效", "维基")
 #: verbs of report rhetoric: a sequence starting with one is a phrase, not a term (the
 #: single-character ones make slogans: 稳市场 would read 稳市场 / 主体 in 稳市场主体)
 RHETORIC_START = frozenset("""
@@ -110,7 +114,11 @@ GENERIC_VERBS = frozenset("""
 作出 做出 进行 成立 召开 举行 开展 加快 推进 推动 加强 提高 提升 实现 完成 取得 形成 发挥 坚持
 开始 出现 需要 成为 得到 受到 表示 认为 指出 强调 要求 决定 通过 参加 参与 组织 领导 带领 学习
 贯彻 落实 支持 鼓励 保持 增强 扩大 加大 改善 促进 发生 存在 具有 坚决 不断 努力 相 办
+反映 上榜 用于 作 建成 回顾 占 入选 获批 荣获 获得 列入 纳入 位居 达到 达 超 创 用 作为
 """.split())
+#: rhetoric adverbs also start the longer words jieba makes of them (切实加强, 认真贯彻)
+RHETORIC_PREFIXES = ("切实", "认真", "深入", "积极", "大力", "坚决", "充分", "广泛", "始终", "坚定",
+                     "全力", "努力", "不断", "进一步", "着力", "持续", "扎实")
 #: trend words: a sequence ending with one is a statement about a figure, not a term
 TREND_END = frozenset("""
 增长 下降 提高 增加 突破 局面 以上 以下 左右 减少 上升 扩大 提升 翻番 超过 达到 实现 取得 完成
@@ -202,13 +210,16 @@ def sequences(runs, stop: frozenset[str]
         for i in range(n - 1):
             w, t = words[i], tags[i]
             if t in POS_NO_START or t == "v" or w in stop or w in RHETORIC_START \
+                    or w.startswith(RHETORIC_PREFIXES) or w in CLAUSE_WORDS \
                     or (t == "t" and TIME.search(w)) or (t == "x" and (w[0] in stop
                                                                        or w[-1] in stop)):
                 continue
             chars = len(words[i])
             for j in range(i + 1, min(n, i + MAX_TOKENS)):
-                if tags[j] in POS_NOWHERE or (tags[j] == "x" and (words[j][0] in stop
-                                                                  or words[j][-1] in stop)):
+                w = words[j]
+                if tags[j] in POS_NOWHERE or w in CLAUSE_WORDS or any(
+                        f in w for f in FURNITURE) or (tags[j] == "x" and (w[0] in stop
+                                                                          or w[-1] in stop)):
                     break
                 chars += len(words[j])
                 if chars > MAX_CHARS:
