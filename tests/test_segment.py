@@ -243,6 +243,19 @@ def test_lexicon_check_names_the_deciding_entry(tok):
     assert rows.loc["乡村振兴大比武", "tokens"].startswith("乡村振兴 / ")
 
 
+def test_a_formulation_inside_a_longer_lexicon_word_yields_to_it(tok):
+    """八项规定 is a numbered formulation and a lexicon word; 中央八项规定精神 is a longer one."""
+    from textmine.formulations import extract_formulations
+
+    text = "严格落实中央八项规定精神，落实八项规定。"
+    assert tok.cut(text)[2:4] == ["中央八项规定精神", "，"]
+    assert "八项规定" in tok.cut(text)[4:]  # alone, the formulation is still one token
+    assert extract_formulations(text)["surface"].tolist() == ["八项规定", "八项规定"]
+    userdict = Tokenizer(words=[("坚持四个一批工作法", 2000, "n")])
+    assert "坚持四个一批工作法" in userdict.cut("大家坚持四个一批工作法。")
+    assert "四个一批" in tok.cut("大家坚持四个一批工作法。")
+
+
 # -- jieba's boundaries outside protected spans -------------
 def test_boundaries_equal_jieba_with_the_same_lexicons_on_the_national_reports(tok, reference):
     folder = corpora("gov-work-reports-national")
@@ -305,11 +318,11 @@ def test_governance_terms_on_the_2026_provincial_reports(tok):
                     whole += 1
                 i = text.find(term, i + 1)
     never_cut = 1 - len(cut_terms) / len(terms)
-    # measured, in-sample: 86.7% isolated, 80.7% never cut, 90.4% of 9,247 occurrences uncut
+    # measured, in-sample: 87.8% isolated, 81.9% never cut, 91.5% of 9,247 occurrences uncut
     # (75.6% never cut and 86.6% uncut with the lexicon before scripts/build_lexicon.py)
-    assert isolated >= 0.86, isolated
-    assert never_cut >= 0.80, never_cut
-    assert whole / occurrences >= 0.90, whole / occurrences
+    assert isolated >= 0.87, isolated
+    assert never_cut >= 0.81, never_cut
+    assert whole / occurrences >= 0.91, whole / occurrences
 
 
 def test_lexicon_build_is_deterministic_and_keeps_the_curated_parts(tmp_path):

@@ -410,8 +410,9 @@ class Tokenizer:
 
         Two rules put the lexicon first: a span that is itself a lexicon word takes the
         lexicon's POS (二十大 is an ordinal span, tagged nz not mq), and a formulation span
-        that contains a lexicon word (“乡村振兴大比武”, a quoted slogan) is not kept whole, so
-        the terms researchers count are counted everywhere. `figures`: the text's
+        that contains a lexicon word (“乡村振兴大比武”, a quoted slogan) or lies inside one
+        (八项规定 in 中央八项规定精神) is not kept whole, so the terms researchers count are
+        counted everywhere. `figures`: the text's
         `spans.figure_spans`, if already computed.
         """
         self._ensure()
@@ -422,6 +423,8 @@ class Tokenizer:
             index = self.lexicon_index
             for sp in detect_spans(text, figures=figures):
                 entry = index.get(sp.text)
+                if sp.kind == "formulation" and self._inside_term(text, sp.start, sp.end):
+                    continue
                 if entry is not None and entry.tag:
                     found.append((sp.start, sp.end, entry.tag))
                 elif sp.kind == "formulation" and self._holds_term(sp.text):
@@ -435,6 +438,12 @@ class Tokenizer:
             if extra:
                 found = _merge_spans(found, extra)
         return found
+
+    def _inside_term(self, text: str, start: int, end: int) -> bool:
+        """Whether a longer lexicon word covers text[start:end] (中央八项规定精神 over 八项规定)."""
+        words, longest = self._term_set, self._term_max
+        return any(text[a:b] in words for a in range(max(0, end - longest), start + 1)
+                   for b in range(end + (a == start), min(len(text), a + longest) + 1))
 
     def _holds_term(self, text: str) -> bool:
         """Whether a lexicon word (one jieba can hold) occurs inside `text`."""
