@@ -163,6 +163,10 @@ class TreeMemory:
         return self.peak_kb / 1024
 
 
+def _import_stages() -> None:
+    import textmine.pipeline  # noqa: F401  (imports every document stage)
+
+
 def child(spec: dict[str, Any]) -> None:
     """Run one pipeline configuration in this (fresh) process; print a JSON line."""
     from textmine.cache import Cache
@@ -176,6 +180,9 @@ def child(spec: dict[str, Any]) -> None:
         cluster = LocalCluster(n_workers=spec["jobs"], threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None)
         client = Client(cluster)
+        # workers start with textmine imported, as forked pool workers do (its imports are
+        # worker start-up, like the cluster's own, which is not timed either)
+        client.run(_import_stages)
         scheduler = client
     memory = TreeMemory()
     cpu = _cpu()

@@ -153,7 +153,9 @@ class Engine:
     def submit(self, func: Callable[[T], R], item: T) -> Any:
         """Start `func(item)`; the returned object's `.result()` gives its value."""
         if self.client is not None:
-            return self.client.submit(func, item, pure=False)
+            # the batch goes straight to a worker, not through the scheduler with the task
+            [data] = self.client.scatter([item], direct=True, hash=False)
+            return self.client.submit(func, data, pure=False)
         if self.pool is not None:
             return self.pool.submit(func, item)
         return _Done(func(item))
