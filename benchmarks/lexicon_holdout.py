@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from textmine.segment import Tokenizer, bundled_lexicon_path  # noqa: E402
+from textmine.segment import Tokenizer, bundled_lexicon_path, term_coverage  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 HELD_OUT = "gov-work-reports-provincial-2026"
@@ -37,35 +37,6 @@ def _builder():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def coverage(tok: Tokenizer, terms: list[str], texts: list[str]) -> dict[str, float]:
-    """The five coverage figures of `terms` on `texts` (see the module docstring)."""
-    isolated = sum(tok.cut(t) == [t] for t in terms)
-    cut: set[str] = set()
-    not_exact: set[str] = set()
-    occurrences = whole = exact = 0
-    for text in texts:
-        tokens = tok.tag(text)
-        bounds = {b for _, _, s, e in tokens for b in (s, e)}
-        spans = {(s, e) for _, _, s, e in tokens}
-        for term in terms:
-            i = text.find(term)
-            while i >= 0:
-                occurrences += 1
-                if any(b in bounds for b in range(i + 1, i + len(term))):
-                    cut.add(term)
-                else:
-                    whole += 1
-                if (i, i + len(term)) in spans:
-                    exact += 1
-                else:
-                    not_exact.add(term)
-                i = text.find(term, i + 1)
-    n = len(terms)
-    return {"isolated": isolated / n, "never cut": 1 - len(cut) / n,
-            "exact everywhere": 1 - len(not_exact) / n,
-            "occurrences uncut": whole / occurrences, "occurrences exact": exact / occurrences}
 
 
 def mean_han_length(tok: Tokenizer, texts: list[str]) -> float:
@@ -102,7 +73,7 @@ def main() -> int:
         print(f"{'lexicon':32} {'entries':>7} " + " ".join(f"{n:>17}" for n in names)
               + f" {'Han token length':>16}")
         for label, tok in rows.items():
-            figures = coverage(tok, terms, texts)
+            figures = term_coverage(terms, texts, tok)
             entries = len(tok.lexicon_index)
             print(f"{label:32} {entries:>7} " + " ".join(f"{figures[n]:>17.1%}" for n in names)
                   + f" {mean_han_length(tok, national):>16.3f}")

@@ -266,7 +266,6 @@ run_pipeline(sys.argv[1], sys.argv[2], cache=Cache(sys.argv[3]), quiet=True, top
 
 
 def test_two_pipeline_runs_at_once_on_the_same_cache_and_folder(tmp_path: Path) -> None:
-    from textmine.pipeline import DOCUMENT_TABLES
 
     corpus = _corpus(tmp_path / "in", (2019,))
     cache = tmp_path / "cache"
@@ -277,24 +276,33 @@ def test_two_pipeline_runs_at_once_on_the_same_cache_and_folder(tmp_path: Path) 
         _, err = run.communicate(timeout=300)
         assert run.returncode == 0, err[-3000:]
     alone = tmp_path / "alone"
-    subprocess.run([sys.executable, "-c", PIPELINE, str(corpus), str(alone),
-                    str(tmp_path / "other-cache")], check=True, capture_output=True)
+    _run_pipeline(corpus, alone, tmp_path / "other-cache")
+    _assert_same_tables(out, alone)
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def _run_pipeline(corpus: Path, out: Path, cache: Path) -> None:
+    """The pipeline on `corpus` in a process of its own, into `out` with the cache `cache`."""
+    subprocess.run([sys.executable, "-c", PIPELINE, str(corpus), str(out), str(cache)],
+                   check=True, capture_output=True)
+
+
+def _assert_same_tables(out: Path, other: Path) -> None:
+    from textmine.pipeline import DOCUMENT_TABLES
+
     for name in DOCUMENT_TABLES:
         pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"),
-                                      pd.read_parquet(alone / f"{name}.parquet"))
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+                                      pd.read_parquet(other / f"{name}.parquet"))
 
 
 def test_pipeline_killed_while_writing_leaves_nothing_after_the_next_run(tmp_path: Path) -> None:
     """A pipeline run is killed while its temporary files exist (tables being streamed, counts
     spilled): the old tables stay whole, and the next run removes the leftovers and completes
     with the tables of a run on its own."""
-    from textmine.pipeline import DOCUMENT_TABLES
 
     corpus = _corpus(tmp_path / "in", (2000, 2019))
     alone, out = tmp_path / "alone", tmp_path / "out"
-    subprocess.run([sys.executable, "-c", PIPELINE, str(corpus), str(alone),
-                    str(tmp_path / "cache-alone")], check=True, capture_output=True)
+    _run_pipeline(corpus, alone, tmp_path / "cache-alone")
     shutil.copytree(alone, out)
     before = _snapshot(out)
     (corpus / "2019.txt").write_text((corpus / "2019.txt").read_text(encoding="utf-8") + "\n补充。",
@@ -316,8 +324,5 @@ def test_pipeline_killed_while_writing_leaves_nothing_after_the_next_run(tmp_pat
     assert done.returncode == 0, done.stderr[-3000:]
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     fresh = tmp_path / "fresh"
-    subprocess.run([sys.executable, "-c", PIPELINE, str(corpus), str(fresh),
-                    str(tmp_path / "cache-fresh")], check=True, capture_output=True)
-    for name in DOCUMENT_TABLES:
-        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"),
-                                      pd.read_parquet(fresh / f"{name}.parquet"))
+    _run_pipeline(corpus, fresh, tmp_path / "cache-fresh")
+    _assert_same_tables(out, fresh)

@@ -261,19 +261,12 @@ def _small_reports(folder: Path) -> list[Path]:
     return files
 
 
-def test_folder_is_read_lazily_and_gives_the_tables_of_the_loaded_corpus(tmp_path, monkeypatch):
-    """A folder is read one file at a time as batches are submitted: the reader is never more
-    than a window of batches ahead of the documents finished; and the tables equal those of a
-    run on the same corpus loaded whole (`load_corpus`)."""
+def _count_reads(monkeypatch) -> tuple[list[str], list[int], list[int]]:
+    """Record each file the pipeline reads, each batch of documents it finishes, and at every
+    read how many documents have been read but not finished."""
     import textmine.corpus
     import textmine.pipeline as pipeline
 
-    folder = tmp_path / "corpus"
-    files = _small_reports(folder)
-    eager = run_pipeline(load_corpus(folder), tmp_path / "eager",
-                         cache=Cache(tmp_path / "c", enabled=False), quiet=True, topics=False)
-    batch = 4
-    monkeypatch.setattr(pipeline, "BATCH_DOCUMENTS", batch)
     reads: list[str] = []
     finished: list[int] = []
     ahead: list[int] = []
@@ -292,6 +285,22 @@ def test_folder_is_read_lazily_and_gives_the_tables_of_the_loaded_corpus(tmp_pat
 
     monkeypatch.setattr(textmine.corpus, "read_document", counting_read)
     monkeypatch.setattr(pipeline._FieldSpool, "write", counting_write)
+    return reads, finished, ahead
+
+
+def test_folder_is_read_lazily_and_gives_the_tables_of_the_loaded_corpus(tmp_path, monkeypatch):
+    """A folder is read one file at a time as batches are submitted: the reader is never more
+    than a window of batches ahead of the documents finished; and the tables equal those of a
+    run on the same corpus loaded whole (`load_corpus`)."""
+    import textmine.pipeline as pipeline
+
+    folder = tmp_path / "corpus"
+    files = _small_reports(folder)
+    eager = run_pipeline(load_corpus(folder), tmp_path / "eager",
+                         cache=Cache(tmp_path / "c", enabled=False), quiet=True, topics=False)
+    batch = 4
+    monkeypatch.setattr(pipeline, "BATCH_DOCUMENTS", batch)
+    reads, finished, ahead = _count_reads(monkeypatch)
     streamed = run_pipeline(folder, tmp_path / "streamed",
                             cache=Cache(tmp_path / "c", enabled=False), quiet=True, topics=False)
     assert sorted(reads) == sorted(p.name for p in files)  # each file read once
@@ -310,31 +319,13 @@ def test_folder_is_read_lazily_and_gives_the_tables_of_the_loaded_corpus(tmp_pat
 
 
 def test_pool_reads_no_more_than_its_window_ahead(tmp_path, monkeypatch):
-    import textmine.corpus
     import textmine.pipeline as pipeline
     from textmine.parallel import Engine
 
     folder = tmp_path / "corpus"
     files = _small_reports(folder)
     monkeypatch.setattr(pipeline, "BATCH_DOCUMENTS", 2)
-    reads: list[int] = []
-    finished: list[int] = []
-    ahead: list[int] = []
-    read_document = textmine.corpus.read_document
-
-    def counting_read(path, **options):
-        reads.append(1)
-        ahead.append(len(reads) - sum(finished))
-        return read_document(path, **options)
-
-    write = pipeline._FieldSpool.write
-
-    def counting_write(self, fields):
-        finished.append(len(fields))
-        return write(self, fields)
-
-    monkeypatch.setattr(textmine.corpus, "read_document", counting_read)
-    monkeypatch.setattr(pipeline._FieldSpool, "write", counting_write)
+    reads, finished, ahead = _count_reads(monkeypatch)
     with Engine(n_jobs=2) as engine:
         window = engine.window
     run_pipeline(folder, tmp_path / "out", n_jobs=2, cache=Cache(tmp_path / "c", enabled=False),

@@ -33,6 +33,7 @@ _EXPORTS = {
     "tokenize": "segment",
     "entities": "segment",
     "lexicon_check": "segment",
+    "term_coverage": "segment",
     "extract_quantities": "quantities",
     "extract_formulations": "formulations",
     "build_dfm": "dfm",

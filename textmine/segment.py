@@ -975,6 +975,46 @@ def entities(tokens: pd.DataFrame, classes: Sequence[str] = ("person", "place", 
 LEXICON_CHECK_COLUMNS = ["term", "single", "tokens", "pos", "decided_by"]
 
 
+def term_coverage(terms: Sequence[str], texts: Iterable[str],
+                  tokenizer: Tokenizer | None = None) -> dict[str, float]:
+    """How whole a list of terms stays: shares of the terms and of their occurrences in `texts`.
+
+    isolated: the term alone is one token; never cut: no token boundary falls inside any of
+    its occurrences; exact everywhere: it is a token at every occurrence; occurrences uncut /
+    exact: the same two over occurrences (NaN when the texts hold none). The check a
+    researcher runs on a term list before counting the terms.
+    """
+    tok = tokenizer if tokenizer is not None else Tokenizer()
+    terms = list(terms)
+    isolated = sum(tok.cut(t) == [t] for t in terms)
+    cut: set[str] = set()
+    not_exact: set[str] = set()
+    occurrences = whole = exact = 0
+    for text in texts:
+        tokens = tok.tag(text)
+        bounds = {b for _, _, s, e in tokens for b in (s, e)}
+        spans = {(s, e) for _, _, s, e in tokens}
+        for term in terms:
+            i = text.find(term)
+            while i >= 0:
+                occurrences += 1
+                if any(b in bounds for b in range(i + 1, i + len(term))):
+                    cut.add(term)
+                else:
+                    whole += 1
+                if (i, i + len(term)) in spans:
+                    exact += 1
+                else:
+                    not_exact.add(term)
+                i = text.find(term, i + 1)
+    n = max(len(terms), 1)
+    per_occurrence = (lambda k: k / occurrences) if occurrences else (lambda k: float("nan"))
+    return {"isolated": isolated / n, "never cut": 1 - len(cut) / n,
+            "exact everywhere": 1 - len(not_exact) / n,
+            "occurrences uncut": per_occurrence(whole),
+            "occurrences exact": per_occurrence(exact), "occurrences": occurrences}
+
+
 def lexicon_check(terms: Iterable[str], tokenizer: Tokenizer | None = None) -> pd.DataFrame:
     """How each term segments on its own, and which lexicon entry decides each piece.
 
