@@ -244,6 +244,24 @@ def test_lexicon_check_names_the_deciding_entry(tok):
     assert rows.loc["乡村振兴大比武", "tokens"].startswith("乡村振兴 / ")
 
 
+def test_vocabulary_table_starting_afresh_changes_no_token(monkeypatch):
+    """The per-process table of distinct tokens is bounded: past its limit it starts again,
+    and the tokens, tags and flags stay those of an unbounded table."""
+    import textmine.segment as segment
+
+    text = SAMPLE.read_text(encoding="utf-8")
+    expected = Tokenizer().tokenize_document(text, [(0, 0, len(text))])
+    monkeypatch.setattr(segment, "_VOCABULARY_LIMIT", 50)
+    small = Tokenizer()
+    tables = []
+    for _ in range(2):  # the second pass meets a full table, which starts again
+        got = small.tokenize_document(text, [(0, 0, len(text))])
+        tables.append(small._vocab.index)
+        for column, values in expected.items():
+            assert got[column].tolist() == values.tolist(), column
+    assert tables[0] is not tables[1]
+
+
 def test_term_coverage_counts_terms_and_occurrences(tok):
     texts = ["实施乡村振兴战略。", "乡村振兴。"]
     figures = term_coverage(["乡村振兴", "振兴战略"], texts, tok)
