@@ -12,6 +12,7 @@ regressions found while building the suite and a whole corpus with every bad inp
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -280,6 +281,28 @@ def test_doctor_passes_in_this_environment(tmp_path: Path) -> None:
     assert (table["status"] != "fail").all(), table.to_dict("records")
     assert "packages at their locked versions" in table.set_index("check").loc["libraries",
                                                                                "detail"]
+
+
+def test_doctor_removes_what_killed_runs_left_anywhere_in_the_cache(tmp_path: Path) -> None:
+    """A killed cache write leaves its temporary file deep in the cache; `textmine doctor`
+    removes it and says so, and keeps the file of a writer that is still running."""
+    from textmine.cache import _HOST, Cache
+    from textmine.doctor import check_cache
+
+    cache = tmp_path / "cache"
+    Cache(cache).put("tokens", "ab12", [1, 2])
+    entry_folder = cache / "tokens" / "ab"
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead = entry_folder / f".cd34.{_HOST}-{int(finished.stdout)}.abcd1234.tmp"
+    live = entry_folder / f".ef56.{_HOST}-{os.getpid()}.abcd1234.tmp"
+    for path in (dead, live):
+        path.write_bytes(b"half")
+    check = check_cache(cache)
+    assert check.status != "fail" and "removed 1 temporary files" in check.detail, check
+    assert not dead.exists() and live.exists()
+    assert Cache(cache).get("tokens", "ab12") == (True, [1, 2])
+    assert "removed" not in check_cache(cache).detail  # nothing left to sweep
 
 
 def test_doctor_names_what_is_wrong_and_how_to_fix_it(tmp_path: Path, monkeypatch,

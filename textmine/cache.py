@@ -137,6 +137,15 @@ def remove_stale_temporaries(folder: str | Path, name: str | None = None) -> lis
     return removed
 
 
+def sweep_stale_temporaries(root: str | Path) -> list[Path]:
+    """`remove_stale_temporaries` in `root` and every folder below it: what killed runs left
+    anywhere in a cache (a write cleans only its own folder). Returns what was removed."""
+    removed: list[Path] = []
+    for folder, _, _ in os.walk(root):
+        removed.extend(remove_stale_temporaries(folder))
+    return removed
+
+
 @contextmanager
 def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """A binary file to write `path` through: it replaces `path` (fsynced, renamed) when the

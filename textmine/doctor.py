@@ -167,8 +167,9 @@ def check_jieba() -> Check:
 
 
 def check_cache(cache_dir: str | Path | None = None) -> Check:
-    """The cache folder can be created and written atomically; free space reported."""
-    from textmine.cache import atomic_write_bytes, default_cache_dir
+    """The cache folder can be created and written atomically; free space reported; files
+    that killed runs left anywhere in it are removed (never those of a running writer)."""
+    from textmine.cache import atomic_write_bytes, default_cache_dir, sweep_stale_temporaries
 
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     try:
@@ -185,11 +186,14 @@ def check_cache(cache_dir: str | Path | None = None) -> Check:
     if not ok or leftovers:
         return Check("cache", "fail", f"{folder}: a written file did not read back",
                      "use a local disk for TEXTMINE_CACHE_DIR")
+    swept = sweep_stale_temporaries(folder)
+    note = f"; removed {len(swept)} temporary files left by stopped runs" if swept else ""
     free = shutil.disk_usage(folder).free
     if free < 512 * 1024 * 1024:
-        return Check("cache", "warn", f"{folder}: writable, only {free / 2**20:,.0f} MB free",
+        return Check("cache", "warn",
+                     f"{folder}: writable, only {free / 2**20:,.0f} MB free{note}",
                      "free disk space or point TEXTMINE_CACHE_DIR elsewhere")
-    return Check("cache", "ok", f"{folder}: writable, {free / 2**30:,.1f} GB free")
+    return Check("cache", "ok", f"{folder}: writable, {free / 2**30:,.1f} GB free{note}")
 
 
 def diagnose(*, lock: str | Path | None = None, cache_dir: str | Path | None = None,
