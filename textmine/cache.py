@@ -83,12 +83,11 @@ def temporary_path(path: str | Path) -> Path:
 
 
 def _process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (another user's counts: signalling it is refused)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
-        return True
     except OSError:
         return True
     return True
