@@ -187,7 +187,7 @@ class DocumentStages:
         self.formulation_kinds = tuple(formulation_kinds or FORMULATION_BLOCK_KINDS)
         self.include_quotes = include_quotes
         self.cache = cache
-        self._feature_memo: dict[tuple[str, str, bool], tuple[bool, bool]] = {}
+        self._features = _FeatureFlags()
         self._fingerprint: str | None = None
 
     def params(self) -> dict[str, Any]:
@@ -267,9 +267,9 @@ class DocumentStages:
         if isinstance(self.tokenizer, Tokenizer):
             protected = self.tokenizer.protected_spans(text, figures=figures)
         cols = self.tokenizer.tokenize_document(text, select(self.analysis_kinds),
-                                                spans=protected)
-        coded = _Coded(cols)
-        cols["token_id"] = np.arange(len(cols["token"]), dtype=np.int64)
+                                                spans=protected, codes=True)
+        coded = _Coded(cols, self.tokenizer.vocabulary)
+        cols["token_id"] = np.arange(len(cols["row"]), dtype=np.int64)
         cols["token"] = coded.token_array()
         cols["pos"] = coded.pos_array()
         tables["tokens"] = _table("tokens", doc_id, cols)
@@ -321,22 +321,6 @@ class DocumentStages:
         rows.sort(key=lambda r: r["start"])
         return rows
 
-    def _feature_flags(self, combos: list[tuple[str, str, bool]]) -> None:
-        """Decide, once a process, which (token, pos, is_stop) can be a feature of the document
-        matrix (the defaults of `textmine.dfm.filter_tokens`) and of the topic matrix (topic
-        parts of speech): the same rules, one token at a time (tests check the merged matrices
-        against `build_dfm`)."""
-        from textmine.dfm import DEFAULT_POS_DROP
-        from textmine.topics import TOPIC_POS
-
-        drop, topic = tuple(DEFAULT_POS_DROP), tuple(TOPIC_POS)
-        memo = self._feature_memo
-        for combo in combos:
-            token, pos, stop = combo
-            word = not stop and len(token) >= 2 and _WORDLIKE.search(token) is not None \
-                and not pos.startswith(drop)
-            memo[combo] = (word, word and pos.startswith(topic))
-
     def _counts(self, coded: _Coded, cols: dict[str, Any], block_of_sentence: np.ndarray
                 ) -> dict[str, Any]:
         """Sparse counts of the document's features: its `terms`, and per unit (the document
@@ -345,36 +329,21 @@ class DocumentStages:
         if n == 0:
             empty = np.zeros(0, np.int32)
             return {"terms": [], **{unit: ([], empty, empty, empty) for unit in DFM_UNITS}}
-        # one decision a distinct (token, pos, is_stop), not one a token
         token_code, token_uniques = coded.token_code, coded.token_uniques
-        pos_code, pos_uniques = coded.pos_code, coded.pos_uniques
-        combo = (token_code.astype(np.int64) * len(pos_uniques) + pos_code) * 2 + \
-            cols["is_stop"].astype(np.int64)
-        combo_of_token, combo_keys = pd.factorize(combo)  # hashing, not sorting
-        combo_tokens = token_uniques[combo_keys // 2 // len(pos_uniques)]
-        combo_pos = pos_uniques[combo_keys // 2 % len(pos_uniques)]
-        combos = list(zip(combo_tokens.tolist(), combo_pos.tolist(),
-                          (combo_keys % 2 == 1).tolist(), strict=True))
-        memo = self._feature_memo
-        new = [c for c in combos if c not in memo]
-        if new:
-            self._feature_flags(new)
-        combo_flags = np.array([memo[c] for c in combos], dtype=bool).reshape(-1, 2)
-        flags = combo_flags[combo_of_token]
+        is_word, is_topic = self._features.of(coded, cols)
         # the topic features are document features too: one term list serves both units
-        used = np.flatnonzero(np.bincount(token_code[flags[:, 0]],
+        used = np.flatnonzero(np.bincount(token_code[is_word],
                                           minlength=len(token_uniques)))
         term_col = np.full(len(token_uniques), -1, dtype=np.int64)
         term_col[used] = np.arange(len(used))
         out: dict[str, Any] = {"terms": token_uniques[used].tolist()}
         blocks = block_of_sentence[cols["sent_id"]]
         width = max(len(used), 1)
-        per_term = np.bincount(term_col[token_code[flags[:, 0]]], minlength=len(used))
+        per_term = np.bincount(term_col[token_code[is_word]], minlength=len(used))
         out["document"] = ([0], np.zeros(len(used), np.int32), np.arange(len(used), dtype=np.int32),
                            per_term.astype(np.int32))
         unit_keys, row_of_token = np.unique(blocks, return_inverse=True)
-        keep = flags[:, 1]
-        pairs, counts = np.unique(row_of_token[keep] * width + term_col[token_code[keep]],
+        pairs, counts = np.unique(row_of_token[is_topic] * width + term_col[token_code[is_topic]],
                                   return_counts=True)
         out["paragraph"] = (unit_keys.tolist(), (pairs // width).astype(np.int32),
                             (pairs % width).astype(np.int32), counts.astype(np.int32))
@@ -382,19 +351,78 @@ class DocumentStages:
 
 
 class _Coded:
-    """A document's tokens and tags as codes into their distinct values (pandas.factorize):
-    shared by the tokens table (built by gathering the distinct strings, in Arrow) and the
-    counts."""
+    """A document's tokens as codes into their distinct values, in order of first occurrence,
+    and its POS tags as codes into the tokenizer's tag names: shared by the tokens table (built
+    by gathering the distinct strings, in Arrow) and the counts."""
 
-    def __init__(self, cols: dict[str, np.ndarray]):
-        self.token_code, self.token_uniques = pd.factorize(cols["token"])
-        self.pos_code, self.pos_uniques = pd.factorize(cols["pos"])
+    def __init__(self, cols: dict[str, np.ndarray], vocabulary: Any):
+        self.vocabulary = vocabulary
+        self.token_code, self.rows = pd.factorize(cols["row"])  # integers: cheap to hash
+        self.token_uniques = vocabulary.words[self.rows]
+        self.pos_code = cols["pos_code"]
 
     def token_array(self) -> pa.Array:
         return _gather(self.token_uniques, self.token_code)
 
     def pos_array(self) -> pa.Array:
-        return _gather(self.pos_uniques, self.pos_code)
+        return _gather(np.asarray(self.vocabulary.pos_names, dtype=object), self.pos_code)
+
+
+class _FeatureFlags:
+    """Which tokens are features of the document matrix (the defaults of
+    `textmine.dfm.filter_tokens`) and of the topic matrix (topic parts of speech): the same
+    rules, decided once a vocabulary row (under its dictionary tag) for the life of the
+    process, and once a distinct (token, tag, is_stop) for spans carrying a tag of their own.
+    Tests check the merged matrices against `build_dfm`."""
+
+    def __init__(self) -> None:
+        from textmine.dfm import DEFAULT_POS_DROP
+        from textmine.topics import TOPIC_POS
+
+        self._drop, self._topic = tuple(DEFAULT_POS_DROP), tuple(TOPIC_POS)
+        self._vocabulary: Any = None
+        self._generation = -1
+        self._decided = np.zeros(0, dtype=bool)
+        self._word = np.zeros(0, dtype=bool)
+        self._topic_word = np.zeros(0, dtype=bool)
+        self._memo: dict[tuple[str, str, bool], tuple[bool, bool]] = {}
+
+    def decide(self, token: str, pos: str, stop: bool) -> tuple[bool, bool]:
+        """(is a document feature, is a topic feature) of one token with its tag."""
+        word = not stop and len(token) >= 2 and _WORDLIKE.search(token) is not None \
+            and not pos.startswith(self._drop)
+        return word, word and pos.startswith(self._topic)
+
+    def of(self, coded: _Coded, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per token of a document: (is a document feature, is a topic feature)."""
+        vocab = coded.vocabulary
+        if vocab is not self._vocabulary or vocab.generation != self._generation:
+            self._vocabulary, self._generation = vocab, vocab.generation
+            self._decided = np.zeros(0, dtype=bool)
+        size = len(vocab.words)
+        if len(self._decided) < size:
+            for name in ("_decided", "_word", "_topic_word"):
+                grown = np.zeros(size, dtype=bool)
+                old = getattr(self, name)
+                grown[:len(old)] = old
+                setattr(self, name, grown)
+        rows = coded.rows
+        names = vocab.pos_names
+        for row in rows[~self._decided[rows]].tolist():
+            self._word[row], self._topic_word[row] = self.decide(
+                vocab.words[row], names[vocab.pos_code[row]], bool(vocab.stop[row]))
+            self._decided[row] = True
+        token_rows = cols["row"]
+        is_word, is_topic = self._word[token_rows], self._topic_word[token_rows]
+        own_tag = np.flatnonzero(coded.pos_code != vocab.pos_code[token_rows])
+        memo = self._memo
+        for i in own_tag.tolist():  # spans: 2278人 tagged mq, 二十大 tagged by the lexicon
+            key = (vocab.words[token_rows[i]], names[coded.pos_code[i]],
+                   bool(cols["is_stop"][i]))
+            if key not in memo:
+                memo[key] = self.decide(*key)
+            is_word[i], is_topic[i] = memo[key]
+        return is_word, is_topic
 
 
 def _gather(uniques: np.ndarray, codes: np.ndarray) -> pa.Array:

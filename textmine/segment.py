@@ -478,14 +478,16 @@ class Tokenizer:
 
     def tokenize_document(self, text: str, sentences: Iterable[tuple[int, int, int]],
                           keep_space: bool = False,
-                          spans: list[tuple[int, int, str]] | None = None
-                          ) -> dict[str, np.ndarray]:
+                          spans: list[tuple[int, int, str]] | None = None,
+                          codes: bool = False) -> dict[str, np.ndarray]:
         """Columns sent_id, token, pos, start, end, is_stop for the given sentences of a text.
 
         `sentences` holds (sent_id, start, end). Spans are detected on the whole text (so they
         are the very spans the quantities module sees) and cut at sentence ends; jieba
         segments the rest, one piece between spans at a time. Whitespace tokens are dropped
         unless `keep_space`. `spans` replaces the detected (start, end, pos) spans if given.
+        With `codes`, token and pos are replaced by row (the token's row in `vocabulary`) and
+        pos_code (into `vocabulary.pos_names`): the pipeline works on these codes.
         """
         self._ensure()
         if spans is None:
@@ -539,7 +541,8 @@ class Tokenizer:
             words[span_at] = np.asarray(span_text, dtype=object)
         counts = (np.add.reduceat(sizes, np.asarray(sent_first_item, dtype=np.int64))
                   if sent_first_item else np.zeros(0, np.int64))
-        return self._columns(words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space)
+        return self._columns(words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space,
+                             codes)
 
     def _cut_flat(self, gaps: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """jieba's tokens of all texts in `gaps` in one array, and how many each text has.
@@ -617,24 +620,25 @@ class Tokenizer:
                 word in self.stopword_set or is_punctuation(word), word.isspace(),
                 self.engine == "rjieba" and _is_odd_ascii(word, self._tags))
 
-    def _columns(self, words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space):
+    def _columns(self, words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space,
+                 codes):
         n = len(words)
         if n == 0:
-            return {"sent_id": np.zeros(0, np.int64), "token": np.zeros(0, object),
-                    "pos": np.zeros(0, object), "start": np.zeros(0, np.int64),
-                    "end": np.zeros(0, np.int64), "is_stop": np.zeros(0, bool)}
+            empty = {"sent_id": np.zeros(0, np.int64), "start": np.zeros(0, np.int64),
+                     "end": np.zeros(0, np.int64), "is_stop": np.zeros(0, bool)}
+            return {**empty, "row": np.zeros(0, np.int64), "pos_code": np.zeros(0, np.int32)} \
+                if codes else {**empty, "token": np.zeros(0, object), "pos": np.zeros(0, object)}
         token = np.asarray(words, dtype=object)
         rows = self._codes(token)
         vocab = self._vocab
         if vocab.odd[rows].any():
             words, span_at, counts = self._split_like_jieba(
                 list(words), np.asarray(span_at).tolist(), np.asarray(counts).tolist())
-            n = len(words)
             token = np.asarray(words, dtype=object)
             rows = self._codes(token)
-        pos = vocab.pos[rows]
+        pos_code = vocab.pos_code[rows]
         if len(span_at):
-            pos[np.asarray(span_at)] = np.asarray(span_pos, dtype=object)
+            pos_code[np.asarray(span_at)] = vocab.pos_codes(span_pos)
         lengths = vocab.length[rows]
         counts_a = np.asarray(counts, dtype=np.int64)
         ends = np.cumsum(lengths)
@@ -642,13 +646,24 @@ class Tokenizer:
         offset = np.asarray(sent_starts, dtype=np.int64) - (ends[first] - lengths[first])
         start = ends - lengths + np.repeat(offset, counts_a)
         cols = {"sent_id": np.repeat(np.asarray(sent_ids, dtype=np.int64), counts_a),
-                "token": token, "pos": pos, "start": start, "end": start + lengths,
+                "row": rows, "pos_code": pos_code, "start": start, "end": start + lengths,
                 "is_stop": vocab.stop[rows]}
         if not keep_space:
             keep = ~vocab.space[rows]
             if not keep.all():
                 cols = {k: v[keep] for k, v in cols.items()}
-        return cols
+        if codes:
+            return cols
+        rows, pos_code = cols.pop("row"), cols.pop("pos_code")
+        names = np.asarray(vocab.pos_names, dtype=object)
+        return {"sent_id": cols["sent_id"], "token": vocab.words[rows], "pos": names[pos_code],
+                "start": cols["start"], "end": cols["end"], "is_stop": cols["is_stop"]}
+
+    @property
+    def vocabulary(self) -> _Vocabulary:
+        """This process's table of the tokens met so far (rows: see `tokenize_document`)."""
+        self._ensure()
+        return self._vocab
 
 
 _VOCABULARY_LIMIT = 2_000_000
@@ -657,42 +672,76 @@ _VOCABULARY_LIMIT = 2_000_000
 class _Vocabulary:
     """Distinct tokens a tokenizer has met, with the column values of each token by row.
 
-    Grows as documents bring new tokens (amortised doubling) and starts afresh beyond
-    `_VOCABULARY_LIMIT` rows, so memory stays bounded on endless streams. One per tokenizer
-    and process, never pickled.
+    A token's row is its code in this process: the pipeline counts and builds its tables from
+    rows and never hashes the token strings again. POS tags are coded too (`pos_code` into
+    `pos_names`), so a span's own tag is one more code. Grows as documents bring new tokens
+    (amortised doubling) and starts afresh beyond `_VOCABULARY_LIMIT` rows, so memory stays
+    bounded on endless streams; `generation` counts those fresh starts, for whoever keeps
+    values by row. One per tokenizer and process, never pickled.
     """
+
+    _ROW_ARRAYS = ("words", "pos_code", "length", "stop", "space", "odd")
 
     def __init__(self, capacity: int = 1 << 16):
         self.index: dict[str, int] = {}
-        self.pos = np.empty(capacity, dtype=object)
+        self.generation = 0
+        self.words = np.empty(capacity, dtype=object)
+        self.pos_code = np.zeros(capacity, dtype=np.int32)
         self.length = np.zeros(capacity, dtype=np.int64)
         self.stop = np.zeros(capacity, dtype=bool)
         self.space = np.zeros(capacity, dtype=bool)
         self.odd = np.zeros(capacity, dtype=bool)
+        self.pos_names: list[str] = []
+        self._pos_index: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def pos_codes(self, tags: Iterable[str]) -> np.ndarray:
+        """The codes of POS tags, adding the tags not seen before."""
+        index = self._pos_index
+        out = []
+        for tag in tags:
+            code = index.get(tag)
+            if code is None:
+                code = index[tag] = len(self.pos_names)
+                self.pos_names.append(tag)
+            out.append(code)
+        return np.asarray(out, dtype=np.int32)
 
     def rows(self, words: list[str], info) -> np.ndarray:
         """The rows of `words`, adding each missing word with `info(word)`."""
         if len(self.index) > _VOCABULARY_LIMIT:
             self.index = {}
+            self.generation += 1
         rows = np.fromiter(map(self.index.get, words, itertools.repeat(-1)), np.int64,
                            len(words))
-        for i in np.flatnonzero(rows < 0).tolist():
-            rows[i] = self._add(words[i], info(words[i]))
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            rows[missing] = self._add([words[i] for i in missing.tolist()], info)
         return rows
 
-    def _add(self, word: str, info: tuple[str, bool, bool, bool]) -> int:
-        row = len(self.index)
-        if row == len(self.pos):
-            for name in ("pos", "stop", "space", "odd", "length"):
+    def _add(self, new_words: list[str], info) -> np.ndarray:
+        """Append distinct `new_words` with their `info` (POS, is_stop, is_space, is_odd)."""
+        first = len(self.index)
+        end = first + len(new_words)
+        if end > len(self.words):
+            capacity = max(2 * len(self.words), end)
+            for name in self._ROW_ARRAYS:
                 old = getattr(self, name)
-                new = np.zeros(2 * len(old), dtype=old.dtype) if old.dtype != object \
-                    else np.empty(2 * len(old), dtype=object)
-                new[:row] = old
+                new = np.empty(capacity, dtype=object) if old.dtype == object \
+                    else np.zeros(capacity, dtype=old.dtype)
+                new[:first] = old[:first]
                 setattr(self, name, new)
-        self.index[word] = row
-        self.pos[row], self.stop[row], self.space[row], self.odd[row] = info
-        self.length[row] = len(word)
-        return row
+        self.index.update(zip(new_words, range(first, end), strict=True))
+        tags, stop, space, odd = zip(*map(info, new_words), strict=True)
+        self.words[first:end] = new_words
+        self.pos_code[first:end] = self.pos_codes(tags)
+        self.length[first:end] = np.fromiter(map(len, new_words), np.int64, len(new_words))
+        self.stop[first:end] = stop
+        self.space[first:end] = space
+        self.odd[first:end] = odd
+        return np.arange(first, end, dtype=np.int64)
 
 
 def _merge_spans(first: list[tuple[int, int, str]], second: list[tuple[int, int, str]]
