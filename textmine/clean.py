@@ -104,6 +104,17 @@ _NORM = re.compile(
     r"|(?P<ws>[^\S\n]+)"
     r"|(?P<p>[,:;!?()]))"
 )
+# Everything in a line that may lead `_normalise_line` to an edit (a superset: a trigger may turn
+# out to need nothing). A line without one (most lines of running Chinese text) is kept as it is.
+# Every alternative starts with a listed character, so that the regex engine can skip ahead.
+_HAN = r"\u3400-\u9fff\uf900-\ufaff"
+_OTHER_WHITESPACE = "".join(ch for ch in map(chr, range(0x3001))  # what \s matches but \n and " "
+                            if ch.isspace() and ch not in "\n ")
+_MAY_NEED_NORMALISING = re.compile(
+    r"[\[" + _INVISIBLE + re.escape(_OTHER_WHITESPACE) + r"０-９Ａ-Ｚａ-ｚ％,:;!?()]"
+    r"|\*\*"  # Markdown emphasis
+    rf"| (?: |(?![{_HAN}])|(?<![{_HAN}] ))"  # a space not alone between two Han characters
+)
 _OTHER_BREAK_CHARS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _OTHER_BREAK = re.compile("\r(?!\n)|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -723,10 +734,14 @@ def _clean_columns(raw: str) -> _Columns:
     fm_end, fm_title = _front_matter(view)
     lines = []
     for m in _CONTENT.finditer(view):
-        line = _normalise_line(raw, m.start(), m.end())
-        if not line.text:
-            continue  # only markup (a lone **): removed with the line breaks around it
-        line.fixed = m.start() < fm_end
+        start, end = m.span()
+        if raw[start] == "#" or _MAY_NEED_NORMALISING.search(raw, start, end):
+            line = _normalise_line(raw, start, end)
+            if not line.text:
+                continue  # only markup (a lone **): removed with the line breaks around it
+        else:
+            line = _Line(start, end, raw[start:end], [])
+        line.fixed = start < fm_end
         lines.append(line)
 
     # Gaps between lines: newline count decides soft break or block break.
