@@ -214,7 +214,10 @@ _SUBTITLE_START = ("—", "－", "―", "(", "（")
 _NAME_ALONE = re.compile(r"^[\u3400-\u9fff](?: ?[\u3400-\u9fff]){1,3}$")
 _NAME_SPLIT = re.compile(r"[\s、，,]+|记者|通讯员|摄影|摄|报道")
 
-_SENTENCE = re.compile(r"[^。！？；…!?;]*(?:[。！？；!?;]+|…+|$)[”’」』）)\]】》\"']*")
+# A sentence of the analysis text, or the "\n\n" between two blocks (a block holds no newline):
+# the parts tile the text, so their lengths give their offsets.
+_SENTENCE_OR_BREAK = re.compile(
+    r"\n+|[^。！？；…!?;\n]*(?:[。！？；!?;]+|…+|(?=\n)|\Z)[”’」』）)\]】》\"']*")
 
 
 # --------------------------------------------------------------------------------------------
@@ -856,21 +859,7 @@ def _clean_columns(raw: str) -> _Columns:
     minor = frozenset(b for b, block in enumerate(blocks) if lines[units[block[0]][0]].heading > 1)
     kinds, meta = _classify(block_texts, chrome, fm_title, minor)
 
-    # Sentences.
-    s_block, s_start, s_end, s_text = [], [], [], []
-    for b_id, (bs, be) in enumerate(zip(block_starts, block_ends, strict=True)):
-        for m in _SENTENCE.finditer(text, bs, be):
-            for ss, se in _bounded(text, *m.span()):
-                while ss < se and text[ss] == " ":
-                    ss += 1
-                while se > ss and text[se - 1] == " ":
-                    se -= 1
-                if se > ss:
-                    s_block.append(b_id)
-                    s_start.append(ss)
-                    s_end.append(se)
-                    s_text.append(text[ss:se])
-
+    sentence_cols = _sentences(text)
     ledger = {
         "op": rows_op, "raw_start": rows_rs, "raw_end": rows_re,
         "raw_text": [raw[a:b] for a, b in zip(rows_rs, rows_re, strict=True)],
@@ -879,10 +868,43 @@ def _clean_columns(raw: str) -> _Columns:
         "new_text": rows_new, "reason": rows_reason}
     blocks_cols = {"block_id": list(range(len(blocks))), "kind": kinds, "text": block_texts,
                    "start": block_starts, "end": block_ends}
-    sentence_cols = {"sent_id": list(range(len(s_text))), "block_id": s_block,
-                     "start": s_start, "end": s_end, "text": s_text}
     meta["n_repairs"] = len(repaired)
     return _Columns(text, blocks_cols, sentence_cols, ledger, meta)
+
+
+def _sentences(text: str) -> dict[str, list]:
+    """Sentence columns of the analysis text: split after 。！？；… (closing quotes kept), long
+    ones cut by `_bounded`, surrounding spaces left out.
+
+    One regex pass over the whole text; only a part that starts or ends with a space or is too
+    long needs more than its length.
+    """
+    s_block, s_start, s_end, s_text = [], [], [], []
+    block_id, pos = 0, 0
+    for part in _SENTENCE_OR_BREAK.findall(text):
+        start, pos = pos, pos + len(part)
+        if not part:
+            continue  # the empty match at the end of the text
+        if part[0] == "\n":
+            block_id += 1
+        elif part[0] != " " and part[-1] != " " and len(part) <= MAX_SENTENCE_CHARS:
+            s_block.append(block_id)
+            s_start.append(start)
+            s_end.append(pos)
+            s_text.append(part)
+        else:
+            for ss, se in _bounded(text, start, pos):
+                while ss < se and text[ss] == " ":
+                    ss += 1
+                while se > ss and text[se - 1] == " ":
+                    se -= 1
+                if se > ss:
+                    s_block.append(block_id)
+                    s_start.append(ss)
+                    s_end.append(se)
+                    s_text.append(text[ss:se])
+    return {"sent_id": list(range(len(s_text))), "block_id": s_block, "start": s_start,
+            "end": s_end, "text": s_text}
 
 
 #: A "sentence" longer than this (the longest in the development corpora has 554 characters)
