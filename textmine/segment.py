@@ -223,7 +223,7 @@ class Tokenizer:
 
     # -- pickling: parameters only; the engine is rebuilt on first use ---------------------
     _LAZY = ("_engine", "_cut", "_vocab", "_tags", "_protected_re", "_term_set", "_term_max",
-             "_term_heads",
+             "_term_heads", "_terms_by_head",
              "entries",
              "stopword_set", "protected_words", "fingerprint", "lexicon_index")
 
@@ -441,9 +441,22 @@ class Tokenizer:
 
     def _inside_term(self, text: str, start: int, end: int) -> bool:
         """Whether a longer lexicon word covers text[start:end] (中央八项规定精神 over 八项规定)."""
-        words, longest = self._term_set, self._term_max
-        return any(text[a:b] in words for a in range(max(0, end - longest), start + 1)
-                   for b in range(end + (a == start), min(len(text), a + longest) + 1))
+        by_head = self._terms_by_head
+        for a in range(max(0, end - self._term_max), start + 1):
+            for term in by_head.get(text[a:a + 2], ()):
+                b = a + len(term)
+                if b >= end and (a, b) != (start, end) and text.startswith(term, a):
+                    return True
+        return False
+
+    @cached_property
+    def _terms_by_head(self) -> dict[str, tuple[str, ...]]:
+        """The lexicon words by their first two characters (one-character words: by that one)."""
+        self._ensure()
+        heads: dict[str, list[str]] = {}
+        for term in sorted(self._term_set):
+            heads.setdefault(term[:2], []).append(term)
+        return {head: tuple(terms) for head, terms in heads.items()}
 
     def _holds_term(self, text: str) -> bool:
         """Whether a lexicon word (one jieba can hold) occurs inside `text`."""
@@ -608,14 +621,18 @@ class Tokenizer:
         """
         doc_codes, uniques = pd.factorize(words)
         vocab = self._vocab
-        rows = vocab.rows(uniques.tolist(), self._word_info)
+        rows = vocab.rows(uniques.tolist(), self._words_info)
         return rows[doc_codes]
+
+    def _words_info(self, words: list[str]) -> list[tuple[str, bool, bool, bool]]:
+        """`_word_info` of each word, on a short path for Chinese dictionary words (most)."""
+        tags, stop, info = self._tags, self.stopword_set, self._word_info
+        return [(tags[w], w in stop, False, False) if w in tags and "\u4e00" <= w[0] <= "\u9fff"
+                else info(w) for w in words]
 
     def _word_info(self, word: str) -> tuple[str, bool, bool, bool]:
         """(dictionary POS, is_stop, is_space, is_odd_ascii) of a token."""
         tag = self._tags.get(word)
-        if tag is not None and "\u4e00" <= word[0] <= "\u9fff":  # the common case: short path
-            return tag, word in self.stopword_set, False, False
         return (tag or guess_unknown_pos(word) or _fallback_tag(word),
                 word in self.stopword_set or is_punctuation(word), word.isspace(),
                 self.engine == "rjieba" and _is_odd_ascii(word, self._tags))
@@ -709,8 +726,8 @@ class _Vocabulary:
             out.append(code)
         return np.asarray(out, dtype=np.int32)
 
-    def rows(self, words: list[str], info) -> np.ndarray:
-        """The rows of `words`, adding each missing word with `info(word)`."""
+    def rows(self, words: list[str], infos) -> np.ndarray:
+        """The rows of `words`, adding the missing words with `infos(missing words)`."""
         if len(self.index) > _VOCABULARY_LIMIT:
             self.index = {}
             self.generation += 1
@@ -718,11 +735,13 @@ class _Vocabulary:
                            len(words))
         missing = np.flatnonzero(rows < 0)
         if len(missing):
-            rows[missing] = self._add([words[i] for i in missing.tolist()], info)
+            new_words = [words[i] for i in missing.tolist()]
+            rows[missing] = self._add(new_words, infos(new_words))
         return rows
 
-    def _add(self, new_words: list[str], info) -> np.ndarray:
-        """Append distinct `new_words` with their `info` (POS, is_stop, is_space, is_odd)."""
+    def _add(self, new_words: list[str], infos: list[tuple[str, bool, bool, bool]]
+             ) -> np.ndarray:
+        """Append distinct `new_words` with their (POS, is_stop, is_space, is_odd)."""
         first = len(self.index)
         end = first + len(new_words)
         if end > len(self.words):
@@ -734,7 +753,7 @@ class _Vocabulary:
                 new[:first] = old[:first]
                 setattr(self, name, new)
         self.index.update(zip(new_words, range(first, end), strict=True))
-        tags, stop, space, odd = zip(*map(info, new_words), strict=True)
+        tags, stop, space, odd = zip(*infos, strict=True)
         self.words[first:end] = new_words
         self.pos_code[first:end] = self.pos_codes(tags)
         self.length[first:end] = np.fromiter(map(len, new_words), np.int64, len(new_words))
