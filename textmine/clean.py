@@ -159,6 +159,8 @@ _CHROME_EXACT = frozenset("""
 分享到: 分享到： Public domain false true 返回顶部 上一篇 下一篇 【打印】 【关闭】 打印本文
 关闭本页 字号 字体 默认 A+ A- 纠错 复制链接 微信 微博 QQ空间 朋友圈 二维码 返回 字号：
 """.split()) | {"Public domain"}
+#: A menu word begins with one of these (a menu line, else with a separator: not alphanumeric).
+_MENU_WORD_STARTS = frozenset(w[0] for w in _CHROME_EXACT)
 _SITE_FOOTER = re.compile(r"版权所有|ICP备|网站地图|联系我们|网站标识码|公网安备|Copyright|©")
 _MENU_SPLIT = re.compile(r"[\s|｜【】\[\]/]+")
 _TAIL_MARKERS = frozenset({
@@ -386,7 +388,8 @@ def _is_chrome(text: str) -> bool:
     if len(text) <= 80 and _SITE_FOOTER.search(text):
         return True
     # A menu on one line: 【打印本页】【关闭窗口】, 下载 打印 全屏 收藏.
-    if len(text) <= 60 and (" " in text or "】" in text or "|" in text or "/" in text):
+    if (len(text) <= 60 and (" " in text or "】" in text or "|" in text or "/" in text)
+            and (text[0] in _MENU_WORD_STARTS or not text[0].isalnum())):
         words = [w for w in _MENU_SPLIT.split(text) if w]
         return len(words) > 1 and all(w in _CHROME_EXACT or w + "：" in _CHROME_EXACT
                                       for w in words)
@@ -427,7 +430,7 @@ def _ends_sentence(text: str) -> bool:
 
 def _join_score(a: str, b: str) -> int:
     """Evidence that unit `b` continues unit `a` across a page or column break."""
-    if _ends_sentence(a) or _PHOTO_CREDIT.search(a):
+    if _ends_sentence(a) or _has_photo_credit(a):
         return -9
     last, first = a.rstrip(_CLOSERS)[-1:] or a[-1], b[0]
     still_open = (last in _OPENING or a.count("“") > a.count("”")
@@ -504,11 +507,18 @@ def _front_matter(raw: str) -> tuple[int, str | None]:
 # Classification
 # --------------------------------------------------------------------------------------------
 def _byline_names(text: str) -> list[str] | None:
-    for pattern in (_NEWS_BYLINE, _CREDIT_BYLINE):
+    """The names in a byline (news, credit or a report's speaker), None if `text` is none.
+
+    Each pattern is tried only if the words it needs occur (most blocks are no byline).
+    """
+    news = "记者" in text or "通讯员" in text
+    for pattern in (_NEWS_BYLINE, _CREDIT_BYLINE) if news else (_CREDIT_BYLINE,):
         m = pattern.match(text)
         if m:
             names = [n for n in _NAME_SPLIT.split(m.group("names")) if 2 <= len(n) <= 10]
             return names or None
+    if "长" not in text and "主席" not in text and "总理" not in text:
+        return None  # no speaker's office (省长, 市长, 主席, 总理)
     m = _SPEAKER_BYLINE.match(text)
     if m:
         name = (m.group("spaced") or m.group("close")).replace(" ", "")
@@ -516,11 +526,16 @@ def _byline_names(text: str) -> list[str] | None:
     return None
 
 
+def _has_photo_credit(text: str) -> bool:
+    """`_PHOTO_CREDIT` found in `text` (searched only if 摄 or 图 occurs, as it needs one)."""
+    return ("摄" in text or "图" in text) and _PHOTO_CREDIT.search(text) is not None
+
+
 def _caption_like(text: str) -> bool:
     """A photo caption by its look: names a photo, or one short sentence ending in 。."""
     if len(text) > 80:
         return False
-    if _PHOTO_CREDIT.search(text) or _CAPTION_WORDS.search(text):
+    if _has_photo_credit(text) or _CAPTION_WORDS.search(text):
         return True
     return text.endswith("。") and text.count("。") == 1
 
@@ -578,7 +593,7 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
         for i in reversed(content[:pos]):
             t = texts[i]
             if (not _heading_like(t, exclaim=True) or _LIST_MARKER.match(t)
-                    or _CAPTION_WORDS.search(t) or _PHOTO_CREDIT.search(t)):
+                    or _CAPTION_WORDS.search(t) or _has_photo_credit(t)):
                 break
             extra = t.startswith(_SUBTITLE_START) or bool(_DATELINE.match(t))
             if not extra:
@@ -668,9 +683,9 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
         if names and (_CREDIT_BYLINE.match(t) or _NEWS_BYLINE.match(t)):
             kinds[i] = "byline"
             meta.setdefault("author", "、".join(dict.fromkeys(names)))
-        elif _PHOTO_CREDIT.search(t) and len(t) <= 120:
+        elif _has_photo_credit(t) and len(t) <= 120:
             kinds[i] = "caption"
-        elif _CAPTION_WORDS.search(t) and len(t) <= 40 and "，" not in t:
+        elif len(t) <= 40 and "，" not in t and _CAPTION_WORDS.search(t):
             kinds[i] = "caption"
         elif _NUMBERED.match(t) and (
                 (len(t) <= 50 and _FINAL_RE.search(t) is None)
