@@ -153,6 +153,9 @@ _TIME = re.compile(
     r"|过去(?:[一二三四五六七八九十]|[0-9]{1,2})年|今后(?:[一二三四五六七八九十]|[0-9]{1,2})年"
     r"|近日|目前|当前|本世纪末|上世纪末|到本世纪末"
 )
+#: Every match of `_TIME` holds one of these characters (年, 时期, 近日, 目前, 世纪末): a text
+#: without them has no time reference. Keep it in step when `_TIME` gains a form.
+_TIME_HINT = re.compile("[年期日前末]")
 
 
 def chinese_to_number(numeral: str) -> float | None:
@@ -305,6 +308,10 @@ def _row(value: float | None, value_max: float | None, unit: str, kind: str,
             "unit": unit, "kind": kind, "qualifier": qualifier}
 
 
+#: Kinds whose qualifier is "exact" (or "range") whatever the words around them say.
+_EXACT_KINDS = ("date", "year", "ordinal", "fraction")
+
+
 def _context_qualifier(text: str, start: int, surface: str, kind: str) -> str:
     before = text[max(0, start - 5):start]
     if before.endswith(("上", "数")) and surface[:1] in "百千万":
@@ -354,6 +361,13 @@ def _measure(text: str, span: Span, unit: str, sent_start: int) -> str:
     return clause[-16:]
 
 
+def _times_in(text: str, start: int, end: int) -> list[tuple[int, str]]:
+    """(offset, surface) of the time references in text[start:end]."""
+    if _TIME_HINT.search(text, start, end) is None:
+        return []  # most sentences: one cheap search instead of the full pattern
+    return [(m.start(), m.group()) for m in _TIME.finditer(text, start, end)]
+
+
 def _time(times: list[tuple[int, str]], offset: int) -> str:
     """The nearest time reference before `offset`, else the first after it, else ""."""
     best = ""
@@ -387,15 +401,19 @@ def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int,
     out = []
     for sent_id, s_start, s_end in sentences:
         i, j = bisect_left(starts, s_start), bisect_left(starts, s_end)
+        if i == j:
+            continue  # most sentences hold no figure
         found = [f for f in figures[i:j] if f.end <= s_end]
         if found and needs_formulation_check(found):
-            local = [Span(f.start - s_start, f.end - s_start, f.kind, f.text) for f in found]
             scanned = formulations.get(sent_id)
             if scanned is None:
                 scanned = formulation_spans_of(original[s_start:s_end])
-            merged = merge_spans(local, scanned)
-            found = [Span(f.start + s_start, f.end + s_start, f.kind, f.text)
-                     for f in merged if f.kind != "formulation"]
+            if scanned:  # without formulations the merge keeps every figure
+                local = [Span(f.start - s_start, f.end - s_start, f.kind, f.text)
+                         for f in found]
+                merged = merge_spans(local, scanned)
+                found = [Span(f.start + s_start, f.end + s_start, f.kind, f.text)
+                         for f in merged if f.kind != "formulation"]
         if found:
             out.append((sent_id, s_start, s_end, found))
     return out
@@ -416,35 +434,40 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
     for sent_id, s_start, s_end, spans in _spans_by_sentence(original, text, sentences,
                                                              figures, formulations):
         sentence = original[s_start:s_end]  # one string shared by the sentence's rows
-        times = [(m.start(), m.group()) for m in _TIME.finditer(text, s_start, s_end)]
+        times: list[tuple[int, str]] | None = None  # read when a row first needs them
         for span in spans:
-            parsed = parse_quantity(_BLANKS.sub("", span.text), span.kind)
+            parsed = _parse_quantity_memo(_BLANKS.sub("", span.text), span.kind)
             if parsed is None:
                 continue
             start, end = span.start, span.end
-            qual = parsed["qualifier"]
-            if qual in ("exact", "more_than"):
-                context = _context_qualifier(text, start, span.text, parsed["kind"])
+            value, kind, qual = parsed["value"], parsed["kind"], parsed["qualifier"]
+            if kind in _EXACT_KINDS:
+                # the context cannot change these: they are "exact" unless a range
+                qual = "exact" if qual != "range" else qual
+            elif qual in ("exact", "more_than"):
+                context = _context_qualifier(text, start, span.text, kind)
                 if context and (qual == "exact" or context != "average"):
                     qual = context
-            if parsed["kind"] in ("date", "year", "ordinal", "fraction"):
-                qual = "exact" if qual != "range" else qual
             if text[max(0, start - 1):start] in ("-", "−", "负") and not math.isnan(
-                    parsed["value"]) and parsed["kind"] in ("percent", "percentage_point"):
-                parsed["value"] = -parsed["value"]
+                    value) and kind in ("percent", "percentage_point"):
+                value = -value
                 start -= 1
             if qual == "exact" and rows and rows[-1]["qualifier"] == "average" and (
                     rows[-1]["sent_id"] == sent_id and _LIST_JOIN.fullmatch(
                         text[rows[-1]["end"]:start])):
                 qual = "average"  # 平均标准分别提高至778元/月、6818元/年
-            dated = parsed["kind"] in ("date", "year")
+            measure = when = ""
+            if kind not in ("date", "year"):
+                measure = _measure(text, Span(start, end, span.kind, ""), parsed["unit"],
+                                   s_start)
+                if times is None:
+                    times = _times_in(text, s_start, s_end)
+                when = _time(times, start)
             rows.append({
                 "doc_id": doc_id, "sent_id": sent_id, "start": start, "end": end,
-                "surface": original[start:end], **parsed, "qualifier": qual,
-                "measure": "" if dated else _measure(text, Span(start, end, span.kind, ""),
-                                                     parsed["unit"], s_start),
-                "time": "" if dated else _time(times, start),
-                "sentence": sentence,
+                "surface": original[start:end], "value": value,
+                "value_max": parsed["value_max"], "unit": parsed["unit"], "kind": kind,
+                "qualifier": qual, "measure": measure, "time": when, "sentence": sentence,
             })
     return rows
 
