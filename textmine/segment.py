@@ -538,51 +538,51 @@ class Tokenizer:
                 sent_ids.append(sent_id)
                 sent_starts.append(s0)
                 sent_first_item.append(first_item)
-        gap_tokens, gap_sizes = self._cut_flat(gaps)
+        vocab = self._vocab
+        vocab.start_afresh_if_full()  # before any row of this document is handed out
+        gap_rows, gap_sizes = self._cut_flat(gaps)
         # Deal the tokens to their places: every span is one token, every gap its jieba tokens.
         is_gap = np.asarray(item_is_gap, dtype=bool)
         sizes = np.ones(len(is_gap), dtype=np.int64)
         sizes[is_gap] = gap_sizes
         item_at = np.cumsum(sizes) - sizes
-        words = np.empty(int(sizes.sum()), dtype=object)
-        if len(gap_tokens):
+        rows = np.empty(int(sizes.sum()), dtype=np.int64)
+        if len(gap_rows):
             gap_first = np.cumsum(gap_sizes) - gap_sizes
-            words[np.repeat(item_at[is_gap] - gap_first, gap_sizes)
-                  + np.arange(len(gap_tokens))] = gap_tokens
+            rows[np.repeat(item_at[is_gap] - gap_first, gap_sizes)
+                 + np.arange(len(gap_rows))] = gap_rows
         span_at = item_at[~is_gap]
         if len(span_at):
-            words[span_at] = np.asarray(span_text, dtype=object)
+            rows[span_at] = vocab.rows(span_text, self._words_info)
         counts = (np.add.reduceat(sizes, np.asarray(sent_first_item, dtype=np.int64))
                   if sent_first_item else np.zeros(0, np.int64))
-        return self._columns(words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space,
+        return self._columns(rows, span_at, span_pos, sent_ids, sent_starts, counts, keep_space,
                              codes)
 
     def _cut_flat(self, gaps: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """jieba's tokens of all texts in `gaps` in one array, and how many each text has.
+        """The vocabulary rows of jieba's tokens of all texts in `gaps` in one array, and how
+        many tokens each text has.
 
         Each text is cut separately but in one engine call: the texts are joined with a line
         break, which jieba never joins to anything, and the line-break tokens dropped; should
         a token ever cross a joint, each text is cut on its own instead.
         """
-        cut, hmm = self._cut, self.hmm
+        cut, hmm, vocab, infos = self._cut, self.hmm, self._vocab, self._words_info
         if not gaps:
-            return np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         joined = "\n".join(gaps)
-        tokens = cut(joined, hmm)
-        flat = np.empty(len(tokens), dtype=object)
-        flat[:] = tokens
+        rows = vocab.rows(cut(joined, hmm), infos)
         if len(gaps) == 1:
-            return flat, np.asarray([len(tokens)], dtype=np.int64)
+            return rows, np.asarray([len(rows)], dtype=np.int64)
         # Each joint is a "\n" token of its own unless jieba joined it to a neighbour; no gap
         # holds a "\n" of its own when the count of "\n" tokens is one less than the gaps.
-        at = np.flatnonzero(flat == "\n")
+        at = np.flatnonzero(rows == vocab.rows(["\n"], infos)[0])
         if len(at) != len(gaps) - 1 or joined.count("\n") != len(gaps) - 1:
-            pieces = [cut(g, hmm) for g in gaps]
-            flat = np.empty(sum(map(len, pieces)), dtype=object)
-            flat[:] = [w for piece in pieces for w in piece]
-            return flat, np.fromiter(map(len, pieces), np.int64, len(pieces))
-        sizes = np.diff(np.concatenate([[-1], at, [len(tokens)]])) - 1
-        return np.delete(flat, at), sizes
+            pieces = [vocab.rows(cut(g, hmm), infos) for g in gaps]
+            return (np.concatenate(pieces),
+                    np.fromiter(map(len, pieces), np.int64, len(pieces)))
+        sizes = np.diff(np.concatenate([[-1], at, [len(rows)]])) - 1
+        return np.delete(rows, at), sizes
 
     def _split_like_jieba(self, words: list[str], span_at: list[int], counts: list[int]):
         """Split ASCII tokens the way jieba does where jieba-rs keeps them whole.
@@ -612,18 +612,6 @@ class Tokenizer:
             new_counts.append(len(out) - n0)
         return out, new_span_at, new_counts
 
-    def _codes(self, words: np.ndarray) -> np.ndarray:
-        """Each token's row in the vocabulary table, adding the tokens not seen before.
-
-        The table (`_Vocabulary`) holds each distinct token's POS, stopword, whitespace and
-        odd-ASCII flags and length once per process, so a document's columns are array look-ups
-        instead of a dictionary probe per token.
-        """
-        doc_codes, uniques = pd.factorize(words)
-        vocab = self._vocab
-        rows = vocab.rows(uniques.tolist(), self._words_info)
-        return rows[doc_codes]
-
     def _words_info(self, words: list[str]) -> list[tuple[str, bool, bool, bool]]:
         """`_word_info` of each word, on a short path for Chinese dictionary words (most)."""
         tags, stop, info = self._tags, self.stopword_set, self._word_info
@@ -637,22 +625,20 @@ class Tokenizer:
                 word in self.stopword_set or is_punctuation(word), word.isspace(),
                 self.engine == "rjieba" and _is_odd_ascii(word, self._tags))
 
-    def _columns(self, words, span_at, span_pos, sent_ids, sent_starts, counts, keep_space,
+    def _columns(self, rows, span_at, span_pos, sent_ids, sent_starts, counts, keep_space,
                  codes):
-        n = len(words)
+        n = len(rows)
         if n == 0:
             empty = {"sent_id": np.zeros(0, np.int64), "start": np.zeros(0, np.int64),
                      "end": np.zeros(0, np.int64), "is_stop": np.zeros(0, bool)}
             return {**empty, "row": np.zeros(0, np.int64), "pos_code": np.zeros(0, np.int32)} \
                 if codes else {**empty, "token": np.zeros(0, object), "pos": np.zeros(0, object)}
-        token = np.asarray(words, dtype=object)
-        rows = self._codes(token)
         vocab = self._vocab
         if vocab.odd[rows].any():
             words, span_at, counts = self._split_like_jieba(
-                list(words), np.asarray(span_at).tolist(), np.asarray(counts).tolist())
-            token = np.asarray(words, dtype=object)
-            rows = self._codes(token)
+                vocab.words[rows].tolist(), np.asarray(span_at).tolist(),
+                np.asarray(counts).tolist())
+            rows = vocab.rows(words, self._words_info)
         pos_code = vocab.pos_code[rows]
         if len(span_at):
             pos_code[np.asarray(span_at)] = vocab.pos_codes(span_pos)
@@ -726,17 +712,21 @@ class _Vocabulary:
             out.append(code)
         return np.asarray(out, dtype=np.int32)
 
-    def rows(self, words: list[str], infos) -> np.ndarray:
-        """The rows of `words`, adding the missing words with `infos(missing words)`."""
+    def start_afresh_if_full(self) -> None:
+        """Forget every row beyond `_VOCABULARY_LIMIT` (between documents, never within one)."""
         if len(self.index) > _VOCABULARY_LIMIT:
             self.index = {}
             self.generation += 1
-        rows = np.fromiter(map(self.index.get, words, itertools.repeat(-1)), np.int64,
-                           len(words))
-        missing = np.flatnonzero(rows < 0)
-        if len(missing):
-            new_words = [words[i] for i in missing.tolist()]
-            rows[missing] = self._add(new_words, infos(new_words))
+
+    def rows(self, words: list[str], infos) -> np.ndarray:
+        """The row of each of `words`, adding the words not met before with `infos(words)`."""
+        index = self.index
+        rows = np.fromiter(map(index.get, words, itertools.repeat(-1)), np.int64, len(words))
+        missing = np.flatnonzero(rows < 0).tolist()
+        if missing:
+            new_words = list(dict.fromkeys([words[i] for i in missing]))
+            self._add(new_words, infos(new_words))
+            rows[missing] = [index[words[i]] for i in missing]
         return rows
 
     def _add(self, new_words: list[str], infos: list[tuple[str, bool, bool, bool]]
