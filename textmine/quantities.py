@@ -342,17 +342,21 @@ _TRAILING_VERBS = re.compile(r"(?:约|大约|近|将近|超过|逾|不到|不足
                              r"有|是|突破|以上|左右|了)+$")
 
 
-def _measure(text: str, span: Span, unit: str, sent_start: int) -> str:
-    after = text[span.end:span.end + 12]
+def _measure(text: str, start: int, end: int, unit: str, sent_start: int) -> str:
+    """What the figure text[start:end] counts: the noun after its classifier, else the
+    clause before it (see the module docstring)."""
+    after = text[end:end + 12]
     if unit and UNIT_KINDS.get(unit) == "count" and after and "\u4e00" <= after[0] <= "\u9fff":
         noun = _CLAUSE_END.split(after, maxsplit=1)[0]
         noun = _NOUN_END.split(noun, maxsplit=1)[0]
         if noun:
             return noun[:10]
+    if start <= sent_start:
+        return ""  # the figure opens its sentence (第一条 …): no clause before it
     # the clause before the figure, read from at most _MEASURE_WINDOW characters back: the
     # label is its last 16 characters, and a whole sentence without clause punctuation read
     # for every figure in it made long sentences quadratic
-    before = text[max(sent_start, span.start - _MEASURE_WINDOW):span.start]
+    before = text[max(sent_start, start - _MEASURE_WINDOW):start]
     parts = _CLAUSE_END.split(before)
     clause = parts[-1] if parts else ""
     clause = _TIME.sub("", clause)
@@ -404,8 +408,8 @@ def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int,
         if i == j:
             continue  # most sentences hold no figure
         found = [f for f in figures[i:j] if f.end <= s_end]
-        if found and needs_formulation_check(found):
-            scanned = formulations.get(sent_id)
+        scanned = formulations.get(sent_id)
+        if found and scanned != [] and needs_formulation_check(found):
             if scanned is None:
                 scanned = formulation_spans_of(original[s_start:s_end])
             if scanned:  # without formulations the merge keeps every figure
@@ -458,8 +462,7 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
                 qual = "average"  # 平均标准分别提高至778元/月、6818元/年
             measure = when = ""
             if kind not in ("date", "year"):
-                measure = _measure(text, Span(start, end, span.kind, ""), parsed["unit"],
-                                   s_start)
+                measure = _measure(text, start, end, parsed["unit"], s_start)
                 if times is None:
                     times = _times_in(text, s_start, s_end)
                 when = _time(times, start)
