@@ -505,44 +505,19 @@ class Tokenizer:
         self._ensure()
         if spans is None:
             spans = self.protected_spans(text)
-        span_starts = [s for s, _, _ in spans]
-        gaps: list[str] = []  # the text between protected spans, sentence by sentence
-        item_is_gap: list[bool] = []  # the pieces in order: a gap (cut by jieba) or a span
-        span_text: list[str] = []
-        span_pos: list[str] = []
-        sent_ids: list[int] = []
-        sent_starts: list[int] = []
-        sent_first_item: list[int] = []
-        n_spans = len(spans)
-        for sent_id, s0, s1 in sentences:
-            first_item = len(item_is_gap)
-            cursor = s0
-            i = bisect.bisect_right(span_starts, s0) - 1
-            if i < 0 or spans[i][1] <= s0:
-                i += 1
-            while i < n_spans and spans[i][0] < s1:
-                s, e, p = spans[i]
-                s, e = max(s, s0), min(e, s1)
-                if s > cursor:
-                    item_is_gap.append(True)
-                    gaps.append(text[cursor:s])
-                item_is_gap.append(False)
-                span_text.append(text[s:e])
-                span_pos.append(p)
-                cursor = e
-                i += 1
-            if cursor < s1:
-                item_is_gap.append(True)
-                gaps.append(text[cursor:s1])
-            if len(item_is_gap) > first_item:  # a sentence with no piece has no token
-                sent_ids.append(sent_id)
-                sent_starts.append(s0)
-                sent_first_item.append(first_item)
+        pieces = _pieces(spans, sentences)
+        gaps = [text[a:b] for a, b in zip(pieces.gap_start.tolist(), pieces.gap_end.tolist(),
+                                          strict=True)]
+        span_text = [text[a:b] for a, b in zip(pieces.span_start.tolist(),
+                                               pieces.span_end.tolist(), strict=True)]
+        span_pos = [spans[i][2] for i in pieces.span_index.tolist()]
+        item_is_gap, sent_ids, sent_starts, sent_first_item = (
+            pieces.item_is_gap, pieces.sent_ids, pieces.sent_starts, pieces.sent_first_item)
         vocab = self._vocab
         vocab.start_afresh_if_full()  # before any row of this document is handed out
         gap_rows, gap_sizes = self._cut_flat(gaps)
         # Deal the tokens to their places: every span is one token, every gap its jieba tokens.
-        is_gap = np.asarray(item_is_gap, dtype=bool)
+        is_gap = item_is_gap
         sizes = np.ones(len(is_gap), dtype=np.int64)
         sizes[is_gap] = gap_sizes
         item_at = np.cumsum(sizes) - sizes
@@ -554,8 +529,8 @@ class Tokenizer:
         span_at = item_at[~is_gap]
         if len(span_at):
             rows[span_at] = vocab.rows(span_text, self._words_info)
-        counts = (np.add.reduceat(sizes, np.asarray(sent_first_item, dtype=np.int64))
-                  if sent_first_item else np.zeros(0, np.int64))
+        counts = (np.add.reduceat(sizes, sent_first_item) if len(sent_first_item)
+                  else np.zeros(0, np.int64))
         return self._columns(rows, span_at, span_pos, sent_ids, sent_starts, counts, keep_space,
                              codes)
 
@@ -751,6 +726,58 @@ class _Vocabulary:
         self.space[first:end] = space
         self.odd[first:end] = odd
         return np.arange(first, end, dtype=np.int64)
+
+
+@dataclass
+class _Pieces:
+    """A text's sentences cut at protected spans: gaps (for jieba) and spans, in text order."""
+
+    item_is_gap: np.ndarray  # per piece, in order: a gap or a span
+    gap_start: np.ndarray
+    gap_end: np.ndarray
+    span_start: np.ndarray
+    span_end: np.ndarray
+    span_index: np.ndarray  # the protected span each span piece comes from
+    sent_ids: np.ndarray  # the sentences holding a piece, their start and first piece
+    sent_starts: np.ndarray
+    sent_first_item: np.ndarray
+
+
+def _pieces(spans: Sequence[tuple[int, int, str]], sentences: Iterable[tuple[int, int, int]]
+            ) -> _Pieces:
+    """Cut each sentence (sent_id, start, end) at the spans (sorted, disjoint) overlapping it.
+
+    A sentence overlapping k spans is, in order, gap, span, gap, …, span, gap (2k + 1 pieces,
+    spans clipped to the sentence); empty gaps are dropped, and so are sentences left with no
+    piece. Computed for all sentences at once with array operations.
+    """
+    sent = np.asarray(list(sentences), dtype=np.int64).reshape(-1, 3)
+    sent_id, s0, s1 = sent[:, 0], sent[:, 1], sent[:, 2]
+    starts = np.fromiter((sp[0] for sp in spans), np.int64, len(spans))
+    ends = np.fromiter((sp[1] for sp in spans), np.int64, len(spans))
+    first = np.searchsorted(ends, s0, side="right")  # first span ending after the start
+    k = np.maximum(np.searchsorted(starts, s1, side="left") - first, 0)
+    n_items = 2 * k + 1
+    owner = np.repeat(np.arange(len(sent)), n_items)  # the sentence of each piece
+    local = np.arange(int(n_items.sum())) - np.repeat(np.cumsum(n_items) - n_items, n_items)
+    is_gap = local % 2 == 0
+    # a span piece: span first+m clipped to its sentence; gap j: between spans j-1 and j
+    m = local // 2
+    g = first[owner] + m
+    last = len(spans) - 1
+    clip_start = np.maximum(starts[np.minimum(g, last)] if len(spans) else g, s0[owner])
+    before = np.minimum(ends[np.clip(g - 1, 0, last)] if len(spans) else g, s1[owner])
+    piece_start = np.where(is_gap, np.where(m == 0, s0[owner], before), clip_start)
+    piece_end = np.where(is_gap, np.where(m == k[owner], s1[owner], clip_start),
+                         np.minimum(ends[np.minimum(g, last)] if len(spans) else g,
+                                    s1[owner]))
+    keep = ~is_gap | (piece_end > piece_start)
+    owner, is_gap, g = owner[keep], is_gap[keep], g[keep]
+    piece_start, piece_end = piece_start[keep], piece_end[keep]
+    holds = np.flatnonzero(np.diff(owner, prepend=-1) != 0)  # each sentence's first piece
+    return _Pieces(is_gap, piece_start[is_gap], piece_end[is_gap], piece_start[~is_gap],
+                   piece_end[~is_gap], g[~is_gap], sent_id[owner[holds]], s0[owner[holds]],
+                   holds.astype(np.int64))
 
 
 def _merge_spans(first: list[tuple[int, int, str]], second: list[tuple[int, int, str]]
