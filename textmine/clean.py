@@ -190,6 +190,7 @@ _CHROME_RE = re.compile(
     r")$")
 _LICENCE_START = re.compile(
     r"^(?:本作品(?:是|在|属于|来自|由)|注：中文维基文库|Public domain$|[^。]{0,30}属于公有领域)")
+_BREADCRUMB_MARKS = frozenset({">", "›", "»"})
 _FRONT_MATTER = re.compile(r"\A[\s\ufeff]*---[ \t]*\n(?P<body>.*?\n)---[ \t]*(?:\n|\Z)", re.S)
 _FM_TITLE = re.compile(r"^(?:aliases:\s*\n\s*-\s*|title:\s*)(?P<title>.+)$", re.M)
 
@@ -552,19 +553,22 @@ def _classify(texts: list[str], chrome: list[bool], fm_title: str | None,
     for i in range(n):
         if chrome[i]:
             kinds[i] = "boilerplate"
-    # Label/value pairs and breadcrumbs.
+    # Label/value pairs and breadcrumbs (looked for block by block only if there is one).
     crumbs: set[str] = set()
-    for i, t in enumerate(texts):
-        if t in _LABELS and i + 1 < n and len(texts[i + 1]) <= 20 and _heading_like(texts[i + 1]):
-            kinds[i + 1] = "boilerplate"
-        if t in (">", "›", "»"):
-            for j in (i - 1, i + 1):
-                if 0 <= j < n and len(texts[j]) <= 12 and _heading_like(texts[j]):
-                    kinds[j] = "boilerplate"
-                    crumbs.add(texts[j])
-    for i, t in enumerate(texts):
-        if t in crumbs:
-            kinds[i] = "boilerplate"  # a site section named again near the headline
+    if not (_LABELS.isdisjoint(texts) and _BREADCRUMB_MARKS.isdisjoint(texts)):
+        for i, t in enumerate(texts):
+            if (t in _LABELS and i + 1 < n and len(texts[i + 1]) <= 20
+                    and _heading_like(texts[i + 1])):
+                kinds[i + 1] = "boilerplate"
+            if t in _BREADCRUMB_MARKS:
+                for j in (i - 1, i + 1):
+                    if 0 <= j < n and len(texts[j]) <= 12 and _heading_like(texts[j]):
+                        kinds[j] = "boilerplate"
+                        crumbs.add(texts[j])
+    if crumbs:
+        for i, t in enumerate(texts):
+            if t in crumbs:
+                kinds[i] = "boilerplate"  # a site section named again near the headline
     # Licence and page-chrome tails.
     for i, t in enumerate(texts):
         if _LICENCE_START.match(t) or (t in _TAIL_MARKERS and i >= n // 2):
@@ -791,7 +795,7 @@ def _clean_columns(raw: str) -> _Columns:
             out += _soft_separator(out, lines[j].text) + lines[j].text
         return out
 
-    utexts = [unit_text(u) for u in units]
+    utexts = [lines[u[0]].text if len(u) == 1 else unit_text(u) for u in units]
     uchrome = [lines[u[0]].fixed or _is_chrome(t) for u, t in zip(units, utexts, strict=True)]
     ujoinable = [not c or set(t) <= _JOINABLE_PUNCT for c, t in zip(uchrome, utexts,
                                                                      strict=True)]
