@@ -397,8 +397,11 @@ def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int,
     merge rules as `detect_spans`. `figures` (`figure_spans` of `original`) and
     `formulations` (sent_id → `formulation_spans_of` the sentence) reuse scans already made.
     """
-    if figures is None or text is not original:  # simplified text: its own figure texts
+    if figures is None:
         figures = figure_spans(text)
+    elif text is not original:
+        # the grammar reads the simplified text anyway: the same spans, their text simplified
+        figures = [Span(f.start, f.end, f.kind, text[f.start:f.end]) for f in figures]
     if formulations is None:
         formulations = {}
     starts = [f.start for f in figures]
