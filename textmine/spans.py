@@ -125,6 +125,8 @@ _APPROX = "(?:余|多|几|来)"
 _MULT = r"(?:[十百千万亿拾佰仟萬億](?![瓦米克卡伏焦分]))"
 _NUM = rf"(?:{_ARABIC}|{_CN}|[几数](?=[十百千万亿]))(?:[ ]?{_APPROX})?(?:{_MULT}+{_APPROX}?)?"
 _RANGE_SEP = r"(?:至|到|~|～|—{1,2}|－|-|–|或)"
+#: Every character `_NUM` can match: a cheap lookahead over them tells what may follow a number.
+_NUM_CHARS = rf"{_D},，.．{_CN_DIGIT}{_CN_MULT}点點几数 余多来"
 _UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=True))
 _SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙乱政])"
            r"|(?<=[倍年])多)")
@@ -150,7 +152,7 @@ _GRAMMAR = re.compile(
       | (?<![{_D}{_CN_DIGIT}])[一二][〇○零一二三四五六七八九]{{3}}(?=比|到|至|、)
     )
   | (?P<pct>百分之{_NUM}(?:{_RANGE_SEP}(?:百分之)?{_NUM})?{_SUFFIX}?)
-  | (?P<frac>{_NUM}分之{_NUM})
+  | (?P<frac>(?=[{_NUM_CHARS}]*分之){_NUM}分之{_NUM})  # the guard spares parsing every number twice
   | (?P<fan>翻(?:了)?[一两二三四五]番(?:多)?)
   | (?P<ord>第[{_D}]+(?=[，。；、）)]|$)
         | 第{_NUM}(?:个(?:五年(?:计划|规划)?)?
