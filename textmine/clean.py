@@ -118,6 +118,8 @@ _MAY_NEED_NORMALISING = re.compile(
 _OTHER_BREAK_CHARS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _OTHER_BREAK = re.compile("\r(?!\n)|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Either of the two above: one scan over a text finds whether it holds any (most hold neither).
+_SURROGATE_OR_OTHER_BREAK = re.compile("[\ud800-\udfff\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _MD_HEADING = re.compile(r"#{1,6}[ \t]+")
 _FOOTNOTE_BREAK = re.compile(r"\n?\[[^\S\n]*\n\s*(?:CPC\s?)?\d{1,3}\s*\n[^\S\n]*\]\n?")
 
@@ -475,11 +477,14 @@ def _header_continuation(a: str, b: str) -> bool:
             and not any(c in "，、：" for c in a + b))
 
 
-def _layout_view(raw: str) -> str:
+def _layout_view(raw: str, other_breaks: bool = True) -> str:
     """`raw` as the layout sees it, same length: other line separators (a lone \\r, U+2028 …)
-    as newlines, and Wikisource footnote markers spread over lines ([\\n4\\n]) folded."""
+    as newlines, and Wikisource footnote markers spread over lines ([\\n4\\n]) folded.
+
+    `other_breaks` False says that `raw` is known to hold no other line separator.
+    """
     view = raw
-    if _OTHER_BREAK_CHARS.search(view):
+    if other_breaks and _OTHER_BREAK_CHARS.search(view):
         view = _OTHER_BREAK.sub("\n", view)
     if "[" in view:
         view = _FOOTNOTE_BREAK.sub(lambda m: "\n" + " " * (len(m.group()) - 1), view)
@@ -748,11 +753,12 @@ class _Columns:
 
 def _clean_columns(raw: str) -> _Columns:
     """The cleaning itself; `clean_text` and `clean_corpus` wrap its column lists."""
-    bad = _SURROGATE.search(raw)
+    special = _SURROGATE_OR_OTHER_BREAK.search(raw)
+    bad = _SURROGATE.search(raw, special.start()) if special else None
     if bad:
         raise ValueError(f"text holds an unpaired surrogate (U+{ord(bad.group()):04X}) at "
                          f"offset {bad.start()}: it was not decoded as Unicode text")
-    view = _layout_view(raw)
+    view = _layout_view(raw, other_breaks=special is not None)
     fm_end, fm_title = _front_matter(view)
     lines = []
     for m in _CONTENT.finditer(view):
