@@ -33,6 +33,7 @@ or sentence punctuation, so they never cross a sentence boundary. Traditional ch
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -106,8 +107,13 @@ _TRADITIONAL = re.compile(
     "週黨會時鐘貳陸圓錢價產戶車幣學區縣鄉鎮國際來過開幾]")
 
 
+@functools.lru_cache(maxsize=2)
 def simplified(text: str) -> str:
-    """`text` with the traditional characters the grammar reads mapped to simplified ones."""
+    """`text` with the traditional characters the grammar reads mapped to simplified ones.
+
+    Memoised for the last documents: the figure grammar and the figures table both read the
+    simplified document, and the search for traditional characters runs through all of it.
+    """
     return text.translate(_T2S) if _TRADITIONAL.search(text) else text
 
 
