@@ -10,9 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from textmine.clean import (
+    _CONTENT,
+    _MAY_NEED_NORMALISING,
     BLOCK_KINDS,
     BLOCK_SEPARATOR,
     CleanCorpus,
+    _bounded,
+    _layout_view,
+    _normalise_line,
     as_clean_corpus,
     clean_corpus,
     clean_text,
@@ -280,6 +285,45 @@ def test_ledger_restores_arbitrary_text(raw):
 def test_ledger_restores_report_like_text(pieces, gaps):
     raw = "".join(p + (gaps[i] if i < len(gaps) else "\n") for i, p in enumerate(pieces))
     check_consistent(raw, clean_text(raw))
+
+
+# Short lines: plain text with a few characters that may need normalising (or look as if).
+_PLAIN = st.text(alphabet="党建岁1A。“）", max_size=3)
+_SPECIAL = st.sampled_from([
+    " ", "  ", ",", ":", ";", "!", "?", "(", ")", "[1]", "[", "*", "**", "#", "１", "Ａ", "％",
+    "．", "\u3000", "\u00a0", "\u200b", "\t", "\n"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_PLAIN, _SPECIAL), max_size=3).map(
+    lambda parts: "".join(a + b for a, b in parts) + "党"))
+def test_lines_the_normalising_precheck_skips_need_no_edit(raw):
+    """`_MAY_NEED_NORMALISING` is a superset: a line it finds nothing in is kept as it is."""
+    for m in _CONTENT.finditer(_layout_view(raw)):
+        s, e = m.span()
+        if raw[s] != "#" and not _MAY_NEED_NORMALISING.search(raw, s, e):
+            line = _normalise_line(raw, s, e)
+            assert (line.text, line.edits, line.heading) == (raw[s:e], [], 0)
+
+
+_PER_BLOCK_SENTENCE = re.compile(r"[^。！？；…!?;]*(?:[。！？；!?;]+|…+|$)[”’」』）)\]】》\"']*")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_TEXT)
+def test_sentences_of_the_whole_text_are_those_of_each_block(raw):
+    """One pass over the text splits as a pass over each block would (spaces trimmed)."""
+    doc = clean_text(raw)
+    expected = []
+    for b in doc.blocks.itertuples():
+        for m in _PER_BLOCK_SENTENCE.finditer(doc.text, b.start, b.end):
+            for ss, se in _bounded(doc.text, *m.span()):
+                piece = doc.text[ss:se]
+                if piece.strip(" "):
+                    start = ss + len(piece) - len(piece.lstrip(" "))
+                    expected.append((b.block_id, start, piece.strip(" ")))
+    assert list(zip(doc.sentences["block_id"], doc.sentences["start"], doc.sentences["text"],
+                    strict=True)) == expected
 
 
 # ---------------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ _OTHER_WHITESPACE = "".join(ch for ch in map(chr, range(0x3001))  # what \s matc
 _MAY_NEED_NORMALISING = re.compile(
     r"[\[" + _INVISIBLE + re.escape(_OTHER_WHITESPACE) + r"０-９Ａ-Ｚａ-ｚ％,:;!?()]"
     r"|\*\*"  # Markdown emphasis
-    rf"| (?: |(?![{_HAN}])|(?<![{_HAN}] ))"  # a space not alone between two Han characters
+    rf"| (?:(?![{_HAN}])|(?<![{_HAN}] ))"  # a space not alone between two Han characters
 )
 _OTHER_BREAK_CHARS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _OTHER_BREAK = re.compile("\r(?!\n)|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
