@@ -161,7 +161,8 @@ _CHROME_EXACT = frozenset("""
 分享到: 分享到： Public domain false true 返回顶部 上一篇 下一篇 【打印】 【关闭】 打印本文
 关闭本页 字号 字体 默认 A+ A- 纠错 复制链接 微信 微博 QQ空间 朋友圈 二维码 返回 字号：
 """.split()) | {"Public domain"}
-#: A menu word begins with one of these (a menu line, else with a separator: not alphanumeric).
+#: First characters of menu words: a menu line begins with one, or with a separator
+#: (never alphanumeric).
 _MENU_WORD_STARTS = frozenset(w[0] for w in _CHROME_EXACT)
 _SITE_FOOTER = re.compile(r"版权所有|ICP备|网站地图|联系我们|网站标识码|公网安备|Copyright|©")
 _MENU_SPLIT = re.compile(r"[\s|｜【】\[\]/]+")
