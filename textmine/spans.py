@@ -134,6 +134,9 @@ _RANGE_SEP = r"(?:至|到|~|～|—{1,2}|－|-|–|或)"
 #: Every character `_NUM` can match: a cheap lookahead over them tells what may follow a number.
 _NUM_CHARS = rf"{_D},，.．{_CN_DIGIT}{_CN_MULT}点點几数 余多来"
 _UNIT = "|".join(sorted((re.escape(u) for u in UNIT_KINDS), key=len, reverse=True))
+# The unit alternation behind a lookahead on the units' first characters: after most numbers no
+# unit follows, and the lookahead fails at once where the alternation tried every unit in turn.
+_GUARDED_UNIT = rf"(?=[{re.escape(''.join(sorted({u[0] for u in UNIT_KINDS})))}])(?:{_UNIT})"
 _SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙乱政])"
            r"|(?<=[倍年])多)")
 _SUFFIX_RE = re.compile(_SUFFIX + "$")
@@ -169,8 +172,8 @@ _GRAMMAR = re.compile(
         | (?<![一二三四五六七八九十])二十大
         | (?<=[届大会])[一二三四五六七八九十]{{1,3}}次(?:全体)?会议
         | (?<![届一二三四五六七八九十])[一二三四五六七八九]中全会)
-  | (?P<qty>{_NUM}(?:{_SP}(?:[%％‰]|(?:{_UNIT}){_PER}?))?
-        (?:{_RANGE_SEP}{_NUM}(?:{_SP}(?:[%％‰]|(?:{_UNIT}){_PER}?))?)?{_SUFFIX}?))
+  | (?P<qty>{_NUM}(?:{_SP}(?:[%％‰]|{_GUARDED_UNIT}{_PER}?))?
+        (?:{_RANGE_SEP}{_NUM}(?:{_SP}(?:[%％‰]|{_GUARDED_UNIT}{_PER}?))?)?{_SUFFIX}?))
     """,
     re.VERBOSE,
 )
