@@ -135,7 +135,6 @@ _SUFFIX_QUALIFIERS = {"以上": "at_least", "以下": "at_most", "以内": "at_m
                       "之内": "at_most", "左右": "about", "上下": "about", "多": "more_than"}
 _AVERAGE = re.compile(r"(平均每年|平均|年均)([^，,；;。：:]{0,8})$")
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]*")
-_BLANKS = re.compile(r"[ \u00a0]")
 _LIST_JOIN = re.compile(r"[、和及]|(?:提高|增加|上升|下降|减少|降低|延长|缩短)?[到至]")
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?、（）()“”\"\s]")
 _LEADING = re.compile(
@@ -153,9 +152,9 @@ _TIME = re.compile(
     r"|过去(?:[一二三四五六七八九十]|[0-9]{1,2})年|今后(?:[一二三四五六七八九十]|[0-9]{1,2})年"
     r"|近日|目前|当前|本世纪末|上世纪末|到本世纪末"
 )
-#: Every match of `_TIME` holds one of these characters (年, 时期, 近日, 目前, 世纪末): a text
-#: without them has no time reference. Keep it in step when `_TIME` gains a form.
-_TIME_HINT = re.compile("[年期日前末]")
+#: Every match of `_TIME` holds one of these words: a text without them has no time reference.
+#: Keep it in step when `_TIME` gains a form.
+_TIME_HINT = re.compile("年|时期|期间|近日|目前|当前|世纪末")
 
 
 def chinese_to_number(numeral: str) -> float | None:
@@ -359,7 +358,8 @@ def _measure(text: str, start: int, end: int, unit: str, sent_start: int) -> str
     before = text[max(sent_start, start - _MEASURE_WINDOW):start]
     parts = _CLAUSE_END.split(before)
     clause = parts[-1] if parts else ""
-    clause = _TIME.sub("", clause)
+    if _TIME_HINT.search(clause):
+        clause = _TIME.sub("", clause)
     clause = _TRAILING_VERBS.sub("", clause)
     clause = _LEADING.sub("", clause)
     return clause[-16:]
@@ -368,7 +368,7 @@ def _measure(text: str, start: int, end: int, unit: str, sent_start: int) -> str
 def _times_in(text: str, start: int, end: int) -> list[tuple[int, str]]:
     """(offset, surface) of the time references in text[start:end]."""
     if _TIME_HINT.search(text, start, end) is None:
-        return []  # most sentences: one cheap search instead of the full pattern
+        return []  # most sentences: one literal search instead of the full pattern
     return [(m.start(), m.group()) for m in _TIME.finditer(text, start, end)]
 
 
@@ -443,7 +443,8 @@ def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None =
         sentence = original[s_start:s_end]  # one string shared by the sentence's rows
         times: list[tuple[int, str]] | None = None  # read when a row first needs them
         for span in spans:
-            parsed = _parse_quantity_memo(_BLANKS.sub("", span.text), span.kind)
+            surface = span.text.replace(" ", "").replace("\u00a0", "")  # parsed without blanks
+            parsed = _parse_quantity_memo(surface, span.kind)
             if parsed is None:
                 continue
             start, end = span.start, span.end
