@@ -218,9 +218,13 @@ def _kind_of_unit(unit: str, number: str = "") -> str:
     return UNIT_KINDS.get(_PER_SLASH.split(unit)[0], "other")
 
 
+#: Units reported under a shorter or standard name.
+_UNIT_NAMES = {"％": "%", "个百分点": "百分点", "元人民币": "元", "个小时": "小时",
+               "个工作日": "工作日", "个星期": "星期", "个部门": "部门"}
+
+
 def _unit_name(unit: str) -> str:
-    return {"％": "%", "个百分点": "百分点", "元人民币": "元", "个小时": "小时",
-            "个工作日": "工作日", "个星期": "星期", "个部门": "部门"}.get(unit, unit)
+    return _UNIT_NAMES.get(unit, unit)
 
 
 def parse_quantity(surface: str, span_kind: str = "quantity") -> dict[str, Any] | None:
@@ -260,7 +264,7 @@ def _parse_quantity(surface: str, span_kind: str) -> dict[str, Any] | None:
         unit = (m.group("u") or m.group("u2") or "")
         unit = unit[:1] if unit.startswith("个") else unit
         return _row(chinese_to_number(number), None, unit, "ordinal", "exact")
-    m = _FRACTION.match(surface)
+    m = _FRACTION.match(surface) if "分之" in surface else None
     if m:
         denominator = chinese_to_number(m.group("d"))
         numerator = chinese_to_number(m.group("n"))
