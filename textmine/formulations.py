@@ -367,12 +367,31 @@ def _trim_first_item(first: str, others: list[str]) -> str:
     return first[-widest:] if len(first) > widest else first
 
 
+#: The characters `_LIST_ITEMS` is made of (and a final line break), matched on reversed text.
+_LIST_RUN_REVERSED = re.compile(rf"\n?[{_HAN}A-Za-z0-9、]*")
+_CLOSING_QUOTE_AT_END = re.compile(r"[“”‘’「」]$")
+_LINK_WORD_AT_END = re.compile(r"(?:的|等|这|此|为|即)$")
+
+
+def _list_ending(before: str) -> re.Match[str] | None:
+    """`_LIST_ITEMS.search(before)`, tried only in the run of list characters ending `before`.
+
+    A match is made of those characters up to the end, so it cannot start before that run;
+    the run (one match on the reversed text) is short, where the search tried every position
+    of the window, and a run without 、 holds no list at all.
+    """
+    start = len(before) - _LIST_RUN_REVERSED.match(before[::-1]).end()
+    if "、" not in before[start:]:
+        return None
+    return _LIST_ITEMS.search(before, start)
+
+
 def _members_around(text: str, start: int, end: int, number: int | None) -> tuple[str, ...]:
     """Members listed right before (A、B、C“三个X”) or right after (（A、B、C）, ，即A、B、C)."""
     before = text[max(0, start - 120):start]
-    before = re.sub(r"[“”‘’「」]$", "", before)
-    before = re.sub(r"(?:的|等|这|此|为|即)$", "", before)
-    m = _LIST_ITEMS.search(before)
+    before = _CLOSING_QUOTE_AT_END.sub("", before)
+    before = _LINK_WORD_AT_END.sub("", before)
+    m = _list_ending(before)
     candidates: list[list[str]] = []
     if m:
         items = [i for i in m.group(0).split("、") if i]
