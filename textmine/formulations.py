@@ -161,6 +161,19 @@ _NUMBERED_SHAPE = re.compile(
     rf"(?P<cls>个|项|大|条|种|类|位|张|支|批|道|件|化|区|地|保|稳|新|心|风|公|农|基|通|委|高|"
     rf"样|重|资|医|线|篇|链|年|中心|清单|原色|不|为|有|好|无|进|同|联|双|下)?[{_HAN}]")
 _CLASSIFIERS = frozenset("个 项 大 条 种 类 位 张 支 批 道 件 篇".split())
+# Small patterns of the rules below, compiled once.
+_NUMERAL = re.compile(rf"[{_NUMERALS}]")
+_NUMERAL_RUN = re.compile(rf"[{_NUMERALS}]+")
+_SCALE_ONLY = re.compile("[十百千万]{2,}")
+_ONE_THEN_NUMERAL = re.compile(rf"一[{_HAN}]{{1,2}}[{_NUMERALS}]")
+_DASH_AS_PUNCTUATION = re.compile(r"\s—|—\s|——")
+_LAST_LINK = re.compile(r"以及|和|及|与")
+_CLOSING_QUOTE_AT_START = re.compile(r"^[”’」』]")
+_LIST_AFTER = re.compile(r"^(?:[^，。；（(]{0,8}?)(?:（|\(|，即|：|:|，就是|，包括|即)"
+                         rf"((?:[{_HAN}A-Za-z0-9]{{1,12}}[、，,])+[{_HAN}A-Za-z0-9]{{1,12}})")
+_MEMBER_SEPARATOR = re.compile(r"[、，,]")
+_COUNT_ABOVE_ONE = re.compile(r"[两双三四五六七八九]")
+_DATE_OR_ORDINAL_MARK = re.compile(r"[年月日倍成点章条节款届次期号载]|分之")
 _LIST_ITEMS = re.compile(rf"((?:[{_HAN}A-Za-z0-9]{{1,12}}、)+[{_HAN}A-Za-z0-9]{{1,12}})"
                          rf"(?:(?:和|及|以及|与)[{_HAN}]{{1,12}})?$")
 
@@ -242,7 +255,7 @@ def _count_of(surface: str) -> int | None:
     m = _NUMBERED_SHAPE.match(surface)
     if m and m.group("cls") in _CLASSIFIERS:
         return chinese_number(m.group("num"))
-    runs = re.findall(rf"[{_NUMERALS}]+", surface)
+    runs = _NUMERAL_RUN.findall(surface)
     values = [chinese_number(r) for r in runs]
     values = [v for v in values if v is not None]
     if not values:
@@ -261,11 +274,11 @@ def _is_numbered(content: str) -> bool:
     if not m:
         return False
     value = chinese_number(m.group("num"))
-    if value is None or value >= 100 or re.fullmatch("[十百千万]{2,}", m.group("num")):
+    if value is None or value >= 100 or _SCALE_ONLY.fullmatch(m.group("num")):
         return False  # 千万工程, 楚国八百年: a scale or a span of time, not a count
     if m.group("pre").endswith("第") or _ORDINAL.search(content):
         return False  # 第一章第三条, 十二连增: ordinals and records
-    if m.group("num") == "一" and not re.search(rf"一[{_HAN}]{{1,2}}[{_NUMERALS}]", content):
+    if m.group("num") == "一" and not _ONE_THEN_NUMERAL.search(content):
         return False  # 一条线, 一件事: a single thing is not a set of members
     if m.group("pre") and not m.group("cls") and len(m.group("num")) == 1 and \
             m.group("num") == "一":
@@ -318,7 +331,7 @@ def _classify_quote(content: str, before: str, after: str) -> tuple[str, tuple[s
     if len(stripped) > 24 or _SENTENCE_MARK.search(stripped) or \
             (_PRONOUN.search(stripped) and len(stripped) > 6) or \
             _FINAL_PARTICLE.search(stripped):
-        if "—" in stripped and not re.search(r"\s—|—\s|——", stripped) and \
+        if "—" in stripped and not _DASH_AS_PUNCTUATION.search(stripped) and \
                 len(_split_members(stripped)) >= 2 and len(stripped) <= 24:
             return "slogan", _split_members(stripped)
         return "quote", ()
@@ -396,15 +409,14 @@ def _members_around(text: str, start: int, end: int, number: int | None) -> tupl
     if m:
         items = [i for i in m.group(0).split("、") if i]
         candidates.append(items)
-        last = re.split(r"以及|和|及|与", items[-1], maxsplit=1)
+        last = _LAST_LINK.split(items[-1], maxsplit=1)
         if len(last) == 2 and all(last):
             candidates.append([*items[:-1], *last])
     after = text[end:end + 160]
-    after = re.sub(r"^[”’」』]", "", after)
-    m = re.match(r"^(?:[^，。；（(]{0,8}?)(?:（|\(|，即|：|:|，就是|，包括|即)"
-                 rf"((?:[{_HAN}A-Za-z0-9]{{1,12}}[、，,])+[{_HAN}A-Za-z0-9]{{1,12}})", after)
+    after = _CLOSING_QUOTE_AT_START.sub("", after)
+    m = _LIST_AFTER.match(after)
     if m:
-        candidates.append([i for i in re.split(r"[、，,]", m.group(1)) if i])
+        candidates.append([i for i in _MEMBER_SEPARATOR.split(m.group(1)) if i])
     for items in candidates:
         if len(items) < 2:
             continue
@@ -490,11 +502,11 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
             surface = m.group()
             if pattern is _NUM_COMPOUND:
                 if surface in _NUMBER_IDIOMS or surface in METAPHORS or _PLAN_PERIOD.match(
-                        surface) or len(re.findall(rf"[{_NUMERALS}]", surface)) < 2:
+                        surface) or len(_NUMERAL.findall(surface)) < 2:
                     continue
-                if not re.search(r"[两双三四五六七八九]", surface):
+                if not _COUNT_ABOVE_ONE.search(surface):
                     continue
-                if re.search(r"[年月日倍成点章条节款届次期号载]|分之", surface):
+                if _DATE_OR_ORDINAL_MARK.search(surface):
                     continue
             number = _count_of(surface)
             members = _members_around(text, s, e, number)
