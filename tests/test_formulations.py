@@ -185,3 +185,23 @@ def test_straight_and_corner_quotes() -> None:
 def test_members_of_national_formulations(sentence: str, members: tuple[str, ...]) -> None:
     (f,) = scan_formulations(sentence)
     assert f.members == members
+
+
+@pytest.mark.parametrize("before", [
+    "坚持总产、单产、播种面积", "推进稳就业、稳金融和稳外贸", "活力、富裕、和美\n",
+    "活力、富裕\n\n", "，前言。A、B2、c", "没有列举的一句话", "摘帽、", "、", "", "甲、乙”",
+    "（一）甲、乙、丙",
+])
+def test_list_search_from_the_last_run_agrees_with_the_full_search(before: str) -> None:
+    from textmine.formulations import _LIST_ITEMS, _list_ending
+
+    full, short = _LIST_ITEMS.search(before), _list_ending(before)
+    assert (full and (full.span(), full.group())) == (short and (short.span(), short.group()))
+
+
+def test_every_lexicon_entry_passes_the_pre_check() -> None:
+    from textmine.formulations import NUMBERED_LEXICON, _candidate_re
+
+    for entry in NUMBERED_LEXICON:
+        assert _candidate_re().search(f"推进{entry}工作"), entry
+        assert scan_formulations(f"推进{entry}工作"), entry

@@ -234,3 +234,12 @@ def test_figures_are_the_spans_of_the_shared_detector() -> None:
                      if s.kind != "formulation"}
             start = row["start"] + (row["surface"][:1] in "-−负")
             assert (start, row["end"]) in spans, row["surface"]
+
+
+def test_traditional_text_rows_are_the_same_with_shared_figures() -> None:
+    from textmine.spans import figure_spans
+
+    text = "一九五四年全國糧食產量達三千三百萬噸，比上年增長百分之十二點五。新建工廠二百個。"
+    rows = quantities_of_text(text)
+    assert rows
+    assert quantities_of_text(text, figures=figure_spans(text)) == rows
