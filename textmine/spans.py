@@ -125,7 +125,12 @@ _D = "0-9０-９"
 _CN_DIGIT = "零〇○一二两三四五六七八九壹贰叁肆伍陆柒捌玖貮两"
 _CN_MULT = "十百千万亿拾佰仟萬億"
 _ARABIC = rf"[{_D}]+(?:[,，][{_D}]{{3}}(?![{_D}]))*(?:[.．][{_D}]+)?"
-_CN = rf"(?:[{_CN_DIGIT}]|[{_CN_MULT}](?![瓦米克卡伏焦分]))+(?:[点點][{_CN_DIGIT}]+)?"
+# A run of Chinese numerals whose last character is not a multiplier starting a unit (十千瓦
+# keeps 十: 千瓦 is the unit). Only the run's last character can be followed by a unit, so one
+# character-class repeat with a lookbehind at its end does what a repeat of alternatives did,
+# several times faster in the regex engine.
+_CN = (rf"[{_CN_DIGIT}{_CN_MULT}]+(?<![{_CN_MULT}](?=[瓦米克卡伏焦分]))"
+       rf"(?:[点點][{_CN_DIGIT}]+)?")
 _APPROX = "(?:余|多|几|来)"
 # A number: Arabic or Chinese, an inner approximation, a multiplier, another approximation.
 _MULT = r"(?:[十百千万亿拾佰仟萬億](?![瓦米克卡伏焦分]))"
