@@ -437,7 +437,7 @@ def _table(name: str, doc_id: str, columns: dict[str, Any]) -> pa.Table:
     arrays = []
     for f in schema:
         if f.name == "doc_id":
-            arrays.append(_gather(np.asarray([doc_id], dtype=object), np.zeros(n, np.int32)))
+            arrays.append(pa.repeat(pa.scalar(doc_id, type=_STRING), n))
         else:
             column = columns[f.name]
             arrays.append(column if isinstance(column, pa.Array) else
