@@ -12,7 +12,8 @@ exists, are in textmine/data/LEXICON.md ("Part 1"); in short:
 3. a sequence is a candidate when it is frequent enough in all documents (general tier) or in
    the recent ones (recent tier, lower thresholds: new policy vocabulary is rare in the
    decades of older reports), cohesive, shaped like a noun phrase (function words, rhetoric
-   verbs, trend words and numerals excluded at the edges), not a fragment of a dictionary
+   verbs, trend words and numerals excluded at the edges; jieba's dictionary words that it
+   mis-tags as person names, 养老 幼儿园, may end one after a noun), not a fragment of a dictionary
    word or of a longer sequence, and holds no commissioned or curated term;
 4. the documents are tokenized with all three parts and an entry is pruned when one of its
    tokens crosses an occurrence of a curated (part 2 or 3) or commissioned term, or when a
@@ -37,6 +38,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -107,6 +109,14 @@ GENERIC_HEADS = frozenset("""
 活力 冲击 影响 作用 能力 水平 效益 效率 速度 比重 意识 地位 优势 潜力 动力 压力 形势 态势 趋势
 情况 特点 要求 需要 愿望 信心 热情 积极性 主动性 创造性 重要性 必要性
 """.split())
+#: jieba dictionary tags of the single characters that may not begin or end an HMM word
+#: (function words, verbs and measure words: 对受, 降费及, 个省)
+EDGE_CHAR_TAGS = POS_NOWHERE | {"p", "c", "v", "q"}
+#: tokens after which a dictionary word tagged as a person name may end a term (a name noun
+#: before it, not a verb: 建设高素质 is a clause)
+NOUN_BEFORE_NAME = {"n", "nz", "nt", "ns", "nl", "ng", "an", "j", "l", "x", "s"}
+#: dictionary "names" that are adverbial phrases (明显提高, 严格执行): they end no term
+NAME_RHETORIC_PREFIXES = ("明显", "严格", "广泛", "大力")
 #: tags of nominal tokens (a verb may head a term only after one of these: 民生保障, 环保督察)
 NOMINAL = {"n", "vn", "nz", "nt", "ns", "nl", "ng", "an", "j", "l", "x", "s"}
 #: generic verbs that do not head a term even after a noun (步伐加快, 发展作出, 中国成立)
@@ -135,6 +145,33 @@ class Stats:
     def __init__(self) -> None:
         self.freq = self.docs = self.recent_freq = self.recent_docs = 0
         self.last_doc = self.last_recent = -1
+
+
+class Vocabulary(NamedTuple):
+    """Word lists the shape rules consult."""
+
+    #: stopwords: no term starts or ends with one
+    stop: frozenset[str]
+    #: function characters (one-character stopwords that are prepositions, conjunctions,
+    #: particles, adverbs, verbs or measure words): a word jieba's HMM made does not begin or
+    #: end with one (对受, 降费及 are not words, but 零碳, 多式 are: 零 and 多 are stopwords
+    #: yet numerals, not function characters)
+    edge_chars: frozenset[str]
+    #: words of jieba's dictionary it tags as person names although most are not (养老, 幼儿园,
+    #: 林权, 高新区): they may end a term after a noun (普惠养老, 公办幼儿园, 集体林权)
+    dictionary_names: frozenset[str]
+
+
+def vocabulary(stop: frozenset[str]) -> Vocabulary:
+    """The stopwords, the function characters among them and jieba's "person names"."""
+    import jieba.posseg
+
+    tags = jieba.posseg.dt.word_tag_tab
+    edge_chars = frozenset(w for w in stop if len(w) == 1 and tags.get(w) in EDGE_CHAR_TAGS)
+    names = frozenset(w for w, t in tags.items()
+                      if t == "nr" and len(w) >= 2 and w not in stop
+                      and not w.startswith(RHETORIC_PREFIXES + NAME_RHETORIC_PREFIXES))
+    return Vocabulary(stop, edge_chars, names)
 
 
 def read_folders(folders: Sequence[Path]) -> list[tuple[str, str, bool]]:
@@ -201,31 +238,36 @@ def tagged_runs(docs: list[tuple[str, str, bool]], tok: Tokenizer
     return out
 
 
-def sequences(runs, stop: frozenset[str]
+def sequences(runs, vocab: Vocabulary
               ) -> Iterable[tuple[int, tuple[str, ...], str, int, int, list[str]]]:
     """(document, token sequence, line, first and last token index, the run's tokens) of every
     sequence shaped like a term: 2–6 tokens, 3–10 characters, no function word or adverb
     inside (an adverb makes a clause: 积极性充分调动), allowed first and last tokens."""
+    stop, edge_chars, names = vocab
     for d, line, words, tags, _, _ in runs:
         n = len(words)
         for i in range(n - 1):
             w, t = words[i], tags[i]
             if t in POS_NO_START or t == "v" or w in stop or w in RHETORIC_START \
                     or w.startswith(RHETORIC_PREFIXES) or w in CLAUSE_WORDS \
-                    or (t == "t" and TIME.search(w)) or (t == "x" and (w[0] in stop
-                                                                       or w[-1] in stop)):
+                    or (t == "t" and TIME.search(w)) or (t == "x" and (w[0] in edge_chars
+                                                                       or w[-1] in edge_chars)):
                 continue
             chars = len(words[i])
             for j in range(i + 1, min(n, i + MAX_TOKENS)):
                 w = words[j]
                 if tags[j] in POS_NOWHERE or w in CLAUSE_WORDS or any(
-                        f in w for f in FURNITURE) or (tags[j] == "x" and (w[0] in stop
-                                                                          or w[-1] in stop)):
+                        f in w for f in FURNITURE) or (tags[j] == "x" and (w[0] in edge_chars
+                                                                          or w[-1] in edge_chars)):
                     break
                 chars += len(words[j])
                 if chars > MAX_CHARS:
                     break
                 if chars < MIN_CHARS:
+                    continue
+                if tags[j] == "nr" and words[j] in names and tags[j - 1] in NOUN_BEFORE_NAME \
+                        and words[j] not in GENERIC_HEADS and words[j][-2:] not in TREND_END:
+                    yield d, tuple(words[i:j + 1]), line, i, j, words
                     continue
                 if tags[j] in POS_NO_END or words[j] in stop or words[j] in TREND_END \
                         or words[j][-2:] in TREND_END or words[j] in GENERIC_HEADS:
@@ -237,7 +279,7 @@ def sequences(runs, stop: frozenset[str]
                 yield d, tuple(words[i:j + 1]), line, i, j, words
 
 
-def count(docs: list[tuple[str, str, bool]], runs, stop: frozenset[str]
+def count(docs: list[tuple[str, str, bool]], runs, vocab: Vocabulary
           ) -> tuple[dict[tuple[str, ...], Stats], Counter, Counter, dict[str, Counter]]:
     """Sequence statistics, token counts (all and recent) and each token's POS counts."""
     seqs: dict[tuple[str, ...], Stats] = {}
@@ -251,7 +293,7 @@ def count(docs: list[tuple[str, str, bool]], runs, stop: frozenset[str]
             if recent:
                 recent_unigrams[w] += 1
             pos.setdefault(w, Counter())[t] += 1
-    for d, key, _, _, _, _ in sequences(runs, stop):
+    for d, key, _, _, _, _ in sequences(runs, vocab):
         st = seqs.get(key)
         if st is None:
             st = seqs[key] = Stats()
@@ -267,11 +309,11 @@ def count(docs: list[tuple[str, str, bool]], runs, stop: frozenset[str]
     return seqs, unigrams, recent_unigrams, pos
 
 
-def contexts(runs, stop: frozenset[str], keys: set[tuple[str, ...]]
+def contexts(runs, vocab: Vocabulary, keys: set[tuple[str, ...]]
              ) -> dict[tuple[str, ...], tuple[Counter, Counter]]:
     """The Han token before and after each occurrence of the given sequences ("" for none)."""
     out: dict[tuple[str, ...], tuple[Counter, Counter]] = {k: (Counter(), Counter()) for k in keys}
-    for _, key, _, i, j, words in sequences(runs, stop):
+    for _, key, _, i, j, words in sequences(runs, vocab):
         sides = out.get(key)
         if sides is not None:
             sides[0][words[i - 1] if i > 0 else ""] += 1
@@ -293,7 +335,7 @@ def head_tag(pos: Counter) -> str:
 
 def select(seqs: dict[tuple[str, ...], Stats], unigrams: Counter, recent_unigrams: Counter,
            pos: dict[str, Counter], dictionary: dict[str, int], forbidden: Sequence[str],
-           runs, stop: frozenset[str]) -> dict[str, tuple[int, str]]:
+           runs, vocab: Vocabulary) -> dict[str, tuple[int, str]]:
     """word → (occurrences, POS) for the sequences that pass the rules."""
     frequent: list[tuple[str, ...]] = []
     for key, st in seqs.items():
@@ -307,7 +349,7 @@ def select(seqs: dict[tuple[str, ...], Stats], unigrams: Counter, recent_unigram
         if any(f in word for f in forbidden):
             continue
         frequent.append(key)
-    sides = contexts(runs, stop, set(frequent))
+    sides = contexts(runs, vocab, set(frequent))
     words = {"".join(k) for k in frequent}
     chosen: dict[str, tuple[int, str]] = {}
     for key in sorted(frequent):
@@ -423,13 +465,14 @@ def build(folders: Sequence[Path], lexicon: Path, sample: Path | None = None,
     tail, curated = curated_parts(lexicon)
     stop = frozenset(read_stopwords(bundled_stopwords_path()))
     tok = Tokenizer(bundled_lexicon=False, protect_spans=False)
+    vocab = vocabulary(stop)
     runs = tagged_runs(docs, tok)
-    seqs, unigrams, recent_unigrams, pos = count(docs, runs, stop)
+    seqs, unigrams, recent_unigrams, pos = count(docs, runs, vocab)
     jieba_tk = jieba.Tokenizer()
     jieba_tk.initialize()
     forbidden = sorted(set(COMMISSIONED) | set(curated))
     chosen = select(seqs, unigrams, recent_unigrams, pos, jieba_tk.FREQ, forbidden, runs,
-                    stop)
+                    vocab)
     curated_set = set(curated)
     chosen = {w: v for w, v in chosen.items() if w not in curated_set}
     if verbose:
