@@ -82,6 +82,8 @@ CUT_SHARE = 0.0
 HAN = re.compile("[\u4e00-\u9fff]+")
 YEAR = re.compile(r"(\d{4})")
 TIME = re.compile("[年月日时今去明前后]")
+#: age groups jieba tags as time words: they start terms (青年人才, 老年助餐)
+AGE_GROUPS = frozenset("青年 老年 中年 少年 壮年".split())
 
 #: POS tags that may not occur anywhere in a term (particles, conjunctions, prepositions,
 #: pronouns), may not start one, or may not end one.
@@ -250,8 +252,8 @@ def sequences(runs, vocab: Vocabulary
             w, t = words[i], tags[i]
             if t in POS_NO_START or t == "v" or w in stop or w in RHETORIC_START \
                     or w.startswith(RHETORIC_PREFIXES) or w in CLAUSE_WORDS \
-                    or (t == "t" and TIME.search(w)) or (t == "x" and (w[0] in edge_chars
-                                                                       or w[-1] in edge_chars)):
+                    or (t == "t" and TIME.search(w) and w not in AGE_GROUPS) \
+                    or (t == "x" and (w[0] in edge_chars or w[-1] in edge_chars)):
                 continue
             chars = len(words[i])
             for j in range(i + 1, min(n, i + MAX_TOKENS)):
