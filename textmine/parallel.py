@@ -153,9 +153,10 @@ class Engine:
     def submit(self, func: Callable[[T], R], item: T) -> Any:
         """Start `func(item)`; the returned object's `.result()` gives its value."""
         if self.client is not None:
-            # the batch goes straight to a worker, not through the scheduler with the task
-            [data] = self.client.scatter([item], direct=True, hash=False)
-            return self.client.submit(func, data, pure=False)
+            # The batch travels with its task, so the scheduler hands it to whichever worker
+            # is free, as a pool's queue does (a batch scattered ahead is bound to the worker
+            # holding it, and uneven batches then leave the other worker idle).
+            return self.client.submit(func, item, pure=False)
         if self.pool is not None:
             return self.pool.submit(func, item)
         return _Done(func(item))
