@@ -511,13 +511,11 @@ class Tokenizer:
         span_text = [text[a:b] for a, b in zip(pieces.span_start.tolist(),
                                                pieces.span_end.tolist(), strict=True)]
         span_pos = [spans[i][2] for i in pieces.span_index.tolist()]
-        item_is_gap, sent_ids, sent_starts, sent_first_item = (
-            pieces.item_is_gap, pieces.sent_ids, pieces.sent_starts, pieces.sent_first_item)
         vocab = self._vocab
         vocab.start_afresh_if_full()  # before any row of this document is handed out
         gap_rows, gap_sizes = self._cut_flat(gaps)
         # Deal the tokens to their places: every span is one token, every gap its jieba tokens.
-        is_gap = item_is_gap
+        is_gap = pieces.item_is_gap
         sizes = np.ones(len(is_gap), dtype=np.int64)
         sizes[is_gap] = gap_sizes
         item_at = np.cumsum(sizes) - sizes
@@ -529,10 +527,10 @@ class Tokenizer:
         span_at = item_at[~is_gap]
         if len(span_at):
             rows[span_at] = vocab.rows(span_text, self._words_info)
-        counts = (np.add.reduceat(sizes, sent_first_item) if len(sent_first_item)
+        counts = (np.add.reduceat(sizes, pieces.sent_first_item) if len(pieces.sent_first_item)
                   else np.zeros(0, np.int64))
-        return self._columns(rows, span_at, span_pos, sent_ids, sent_starts, counts, keep_space,
-                             codes)
+        return self._columns(rows, span_at, span_pos, pieces.sent_ids, pieces.sent_starts,
+                             counts, keep_space, codes)
 
     def _cut_flat(self, gaps: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The vocabulary rows of jieba's tokens of all texts in `gaps` in one array, and how
@@ -672,9 +670,6 @@ class _Vocabulary:
         self.pos_names: list[str] = []
         self._pos_index: dict[str, int] = {}
 
-    def __len__(self) -> int:
-        return len(self.index)
-
     def pos_codes(self, tags: Iterable[str]) -> np.ndarray:
         """The codes of POS tags, adding the tags not seen before."""
         index = self._pos_index
@@ -704,8 +699,7 @@ class _Vocabulary:
             rows[missing] = [index[words[i]] for i in missing]
         return rows
 
-    def _add(self, new_words: list[str], infos: list[tuple[str, bool, bool, bool]]
-             ) -> np.ndarray:
+    def _add(self, new_words: list[str], infos: list[tuple[str, bool, bool, bool]]) -> None:
         """Append distinct `new_words` with their (POS, is_stop, is_space, is_odd)."""
         first = len(self.index)
         end = first + len(new_words)
@@ -725,7 +719,6 @@ class _Vocabulary:
         self.stop[first:end] = stop
         self.space[first:end] = space
         self.odd[first:end] = odd
-        return np.arange(first, end, dtype=np.int64)
 
 
 @dataclass
