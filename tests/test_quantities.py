@@ -243,3 +243,19 @@ def test_traditional_text_rows_are_the_same_with_shared_figures() -> None:
     rows = quantities_of_text(text)
     assert rows
     assert quantities_of_text(text, figures=figure_spans(text)) == rows
+
+
+def test_every_time_reference_holds_a_word_of_the_pre_check() -> None:
+    """`_TIME_HINT` must find a word in every match of `_TIME` (it skips sentences without
+    one): one example of each form of the pattern, and every match in the national reports."""
+    from textmine.quantities import _TIME, _TIME_HINT
+
+    examples = ["2021年", "二〇二一年3月5日", "2020年底", "2018年以来", "“十三五”时期",
+                "“双减”期间", "十三五时期", "今年上半年", "近些年来", "过去五年", "今后3年",
+                "近日", "目前", "当前", "到本世纪末", "上世纪末"]
+    texts = examples + [p.read_text(encoding="utf-8")
+                        for p in sorted((CORPORA / "gov-work-reports-national").glob("*.txt"))]
+    matches = [m.group() for text in texts for m in _TIME.finditer(text)]
+    assert all(_TIME.fullmatch(ex) for ex in examples)  # each example is one form
+    missing = sorted({m for m in matches if not _TIME_HINT.search(m)})
+    assert not missing, missing
