@@ -193,7 +193,7 @@ _FORMULATION_LIKE = re.compile(
     r"为主|结合|到位|覆盖|保障|清单|体系|机制|工程|行动|战略|优先|要|是|能|讲|严|实|新|进|上|下)"
 )
 _YEAR_CHARS = set("〇○零一二三四五六七八九０１２３４５６７８９0123456789")
-_UNIT_NAMES = tuple(UNIT_KINDS)  # bare.endswith(_UNIT_NAMES): the figure ends in a unit
+_UNIT_WORDS = tuple(UNIT_KINDS)  # bare.endswith(_UNIT_WORDS): the figure ends in a unit
 _PER_RE = re.compile(_PER + "$")
 _RATIO = re.compile(r"(?:倍差|系数|指数|比值|比例)(?:从|由|为|是|达到?|降至|缩小至|扩大至)?$"
                     r"|(?:倍差|系数|指数|比值|比例)[^，；。]{0,10}(?:至|到)$")
@@ -234,7 +234,7 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
             surface):
         return -1  # phone, ID, account numbers
     bare = _PER_RE.sub("", _SUFFIX_RE.sub("", surface))
-    has_unit = bare.endswith(_UNIT_NAMES) or surface[-1] in "%％‰"
+    has_unit = bare.endswith(_UNIT_WORDS) or surface[-1] in "%％‰"
     arabic = _ARABIC_DIGIT.search(surface) is not None
     if not arabic:
         return _accept_chinese(text, start, end, surface, has_unit)
