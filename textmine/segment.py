@@ -635,6 +635,21 @@ class Tokenizer:
         return {"sent_id": cols["sent_id"], "token": vocab.words[rows], "pos": names[pos_code],
                 "start": cols["start"], "end": cols["end"], "is_stop": cols["is_stop"]}
 
+    def compact_tokens(self, text: str, sentences: Iterable[tuple[int, int, int]]
+                       ) -> dict[str, Any]:
+        """`tokenize_document`'s columns with each token and POS as a code into lists of the
+        document's own distinct tokens (`words`) and tags (`pos_names`).
+
+        Independent of this process's vocabulary, so it can be cached and sent between
+        processes; smaller than the strings, and quick to assemble into Arrow columns.
+        """
+        cols = self.tokenize_document(text, sentences, codes=True)
+        distinct, token_code = np.unique(cols.pop("row"), return_inverse=True)
+        cols["token_code"] = token_code.astype(np.int32)
+        cols["words"] = self._vocab.words[distinct].tolist()
+        cols["pos_names"] = list(self._vocab.pos_names)
+        return cols
+
     @property
     def vocabulary(self) -> _Vocabulary:
         """This process's table of the tokens met so far (rows: see `tokenize_document`)."""
@@ -847,14 +862,14 @@ class _DocumentTokens:
         text, sentences = item
         tok = self.tokenizer
         if self.cache is None or not self.cache.enabled:
-            return tok.tokenize_document(text, sentences), False
+            return tok.compact_tokens(text, sentences), False
         from textmine.cache import make_key
 
         key = make_key(tok.fingerprint, text, sentences)
         found, value = self.cache.get("tokens", key)
         if found:
             return value, True
-        value = tok.tokenize_document(text, sentences)
+        value = tok.compact_tokens(text, sentences)
         self.cache.put("tokens", key, value)
         return value, False
 
@@ -899,26 +914,34 @@ def tokenize(corpus_or_text: Any, tokenizer: Tokenizer | None = None, *,
 
 
 def _assemble(doc_ids: list[str], results: list[dict]) -> pd.DataFrame:
-    lengths = [len(r["token"]) for r in results]
+    """The tokens table from each document's `Tokenizer.compact_tokens`, in document order."""
+    lengths = [len(r["start"]) for r in results]
     if not results or sum(lengths) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             TOKEN_COLUMNS, [object, "int64", "int64", object, object, "int64", "int64", bool],
             strict=True)})
-    cat = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+    n_words = [len(r["words"]) for r in results]
+    words = list(itertools.chain.from_iterable(r["words"] for r in results))
+    # each document's codes point into its own word list: shift them to the joined list
+    token_code = np.concatenate([r["token_code"] for r in results]).astype(np.int64) + np.repeat(
+        np.cumsum(n_words) - n_words, lengths)
+    pos_names: dict[str, int] = {}
+    pos_code = np.concatenate([
+        np.asarray([pos_names.setdefault(p, len(pos_names)) for p in r["pos_names"]],
+                   dtype=np.int64)[r["pos_code"]] if len(r["pos_code"]) else
+        np.zeros(0, np.int64) for r in results])
     doc_index = np.repeat(np.arange(len(doc_ids), dtype=np.int64), lengths)
-    pos_codes, pos_values = pd.factorize(cat["pos"])
-    df = pd.DataFrame({
+    return pd.DataFrame({
         "doc_id": _strings_by_code(doc_ids, doc_index),
-        "sent_id": cat["sent_id"],
+        "sent_id": np.concatenate([r["sent_id"] for r in results]),
         "token_id": np.arange(len(doc_index), dtype=np.int64) - np.repeat(
             np.cumsum(lengths) - lengths, lengths),
-        "token": cat["token"],
-        "pos": _strings_by_code(list(pos_values), pos_codes),
-        "start": cat["start"],
-        "end": cat["end"],
-        "is_stop": cat["is_stop"],
+        "token": _strings_by_code(words, token_code),
+        "pos": _strings_by_code(list(pos_names), pos_code),
+        "start": np.concatenate([r["start"] for r in results]),
+        "end": np.concatenate([r["end"] for r in results]),
+        "is_stop": np.concatenate([r["is_stop"] for r in results]),
     })
-    return df
 
 
 def _strings_by_code(values: list[str], codes: np.ndarray) -> pd.Series:
