@@ -557,33 +557,39 @@ class Tokenizer:
         sizes = np.diff(np.concatenate([[-1], at, [len(rows)]])) - 1
         return np.delete(rows, at), sizes
 
-    def _split_like_jieba(self, words: list[str], span_at: list[int], counts: list[int]):
+    def _split_like_jieba(self, rows: np.ndarray, span_at: np.ndarray, counts: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Split ASCII tokens the way jieba does where jieba-rs keeps them whole.
 
         jieba cuts an unknown run like `5G-A`, `2-3` or `www.gov.cn` at every character that
         is not a letter or digit (its `re_skip`); jieba-rs keeps the run. Rare: only tokens
-        with such a character that are not dictionary words are touched.
+        with such a character that are not dictionary words (`vocabulary.odd`) and not
+        protected spans are replaced by their pieces. Returns the new rows, span positions
+        and tokens per sentence.
         """
-        odd = {w for w in words if _is_odd_ascii(w, self._tags)}
-        protected = set(span_at)
-        out: list[str] = []
-        new_span_at: list[int] = []
-        new_counts: list[int] = []
-        k = 0
-        for c in counts:
-            n0 = len(out)
-            for idx in range(k, k + c):
-                w = words[idx]
-                if idx in protected:
-                    new_span_at.append(len(out))
-                    out.append(w)
-                elif w in odd:
-                    out.extend(x for x in _JIEBA_SKIP_SPLIT.split(w) if x)
-                else:
-                    out.append(w)
-            k += c
-            new_counts.append(len(out) - n0)
-        return out, new_span_at, new_counts
+        vocab = self._vocab
+        is_odd = vocab.odd[rows]
+        is_odd[span_at] = False
+        odd_at = np.flatnonzero(is_odd)
+        distinct, which = np.unique(rows[odd_at], return_inverse=True)
+        pieces = [vocab.rows([x for x in _JIEBA_SKIP_SPLIT.split(vocab.words[row]) if x],
+                             self._words_info) for row in distinct.tolist()]
+        n_pieces = np.fromiter(map(len, pieces), np.int64, len(pieces))
+        sizes = np.ones(len(rows), dtype=np.int64)
+        sizes[odd_at] = n_pieces[which]
+        first = np.cumsum(sizes) - sizes  # where each old token's pieces start
+        out = np.empty(int(sizes.sum()), dtype=np.int64)
+        out[first[~is_odd]] = rows[~is_odd]
+        k = sizes[odd_at]
+        if k.sum():
+            local = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
+            flat = np.concatenate(pieces)
+            piece_first = np.cumsum(n_pieces) - n_pieces
+            out[np.repeat(first[odd_at], k) + local] = flat[np.repeat(piece_first[which], k)
+                                                            + local]
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        total = np.concatenate([[0], np.cumsum(sizes)])
+        return out, first[span_at], np.diff(total[bounds])
 
     def _words_info(self, words: list[str]) -> list[tuple[str, bool, bool, bool]]:
         """`_word_info` of each word, on a short path for Chinese dictionary words (most)."""
@@ -608,10 +614,8 @@ class Tokenizer:
                 if codes else {**empty, "token": np.zeros(0, object), "pos": np.zeros(0, object)}
         vocab = self._vocab
         if vocab.odd[rows].any():
-            words, span_at, counts = self._split_like_jieba(
-                vocab.words[rows].tolist(), np.asarray(span_at).tolist(),
-                np.asarray(counts).tolist())
-            rows = vocab.rows(words, self._words_info)
+            rows, span_at, counts = self._split_like_jieba(
+                rows, np.asarray(span_at, dtype=np.int64), np.asarray(counts, dtype=np.int64))
         pos_code = vocab.pos_code[rows]
         if len(span_at):
             pos_code[np.asarray(span_at)] = vocab.pos_codes(span_pos)
