@@ -246,8 +246,38 @@ class DocumentStages:
         return out
 
     def process(self, doc_id: str, raw: str) -> DocumentResult:
-        """Every document stage on one document's raw text."""
-        from textmine.clean import COPIED_METADATA, _clean_columns
+        """Every document stage on one document's raw text, as tables and counts."""
+        from textmine.clean import COPIED_METADATA
+
+        c, sent_kind, cols, formulation_rows, rows = self.stage_outputs(doc_id, raw)
+        text = c.text
+        sents = c.sentences
+        tables = {
+            "blocks": _table("blocks", doc_id, c.blocks),
+            "sentences": _table("sentences", doc_id, {**sents, "kind": sent_kind}),
+            "ledger": _table("ledger", doc_id, c.ledger),
+        }
+        coded = _Coded(cols, self.tokenizer.vocabulary)
+        cols["token_id"] = np.arange(len(cols["row"]), dtype=np.int64)
+        cols["token"] = coded.token_array()
+        cols["pos"] = coded.pos_array()
+        tables["tokens"] = _table("tokens", doc_id, cols)
+        tables["quantities"] = _rows_table("quantities", rows)
+        tables["formulations"] = _rows_table("formulations", formulation_rows)
+        fields = {"text": text, "n_chars": len(text), "n_repairs": c.metadata["n_repairs"]}
+        for key in COPIED_METADATA:
+            fields[key] = c.metadata.get(key)
+        block_of_sentence = np.asarray(sents["block_id"], dtype=np.int64)
+        return DocumentResult(doc_id, tables, fields, self._counts(coded, cols,
+                                                                   block_of_sentence))
+
+    def stage_outputs(self, doc_id: str, raw: str) -> tuple[Any, list[str], dict[str, Any],
+                                                             list[dict[str, Any]],
+                                                             list[dict[str, Any]]]:
+        """The four document stages on one document, before they become tables: the cleaned
+        columns, each sentence's block kind, the token columns (vocabulary codes, see
+        `Tokenizer.tokenize_document`), the formulation rows and the figure rows."""
+        from textmine.clean import _clean_columns
         from textmine.quantities import quantities_of_text
         from textmine.segment import Tokenizer
         from textmine.spans import figure_spans
@@ -264,11 +294,6 @@ class DocumentStages:
             chosen = set(kinds)
             return [(i, a, b) for i, a, b, kind in spans if kind in chosen]
 
-        tables = {
-            "blocks": _table("blocks", doc_id, c.blocks),
-            "sentences": _table("sentences", doc_id, {**sents, "kind": sent_kind}),
-            "ledger": _table("ledger", doc_id, c.ledger),
-        }
         # One figure scan of the text and one formulation scan a sentence serve every stage.
         figures = figure_spans(text)
         protected = None
@@ -276,24 +301,12 @@ class DocumentStages:
             protected = self.tokenizer.protected_spans(text, figures=figures)
         cols = self.tokenizer.tokenize_document(text, select(self.analysis_kinds),
                                                 spans=protected, codes=True)
-        coded = _Coded(cols, self.tokenizer.vocabulary)
-        cols["token_id"] = np.arange(len(cols["row"]), dtype=np.int64)
-        cols["token"] = coded.token_array()
-        cols["pos"] = coded.pos_array()
-        tables["tokens"] = _table("tokens", doc_id, cols)
         scans: dict[int, list[Span]] = {}
         formulation_rows = self._formulations(doc_id, c.sentences, sent_kind, scans)
         rows = quantities_of_text(text, select(self.quantity_kinds), doc_id, figures=figures,
                                   formulations=scans)
         rows.sort(key=lambda r: r["start"])  # as extract_quantities orders them
-        tables["quantities"] = _rows_table("quantities", rows)
-        tables["formulations"] = _rows_table("formulations", formulation_rows)
-        fields = {"text": text, "n_chars": len(text), "n_repairs": c.metadata["n_repairs"]}
-        for key in COPIED_METADATA:
-            fields[key] = c.metadata.get(key)
-        block_of_sentence = np.asarray(sents["block_id"], dtype=np.int64)
-        return DocumentResult(doc_id, tables, fields, self._counts(coded, cols,
-                                                                   block_of_sentence))
+        return c, sent_kind, cols, formulation_rows, rows
 
     def _formulations(self, doc_id: str, sents: dict[str, list], sent_kind: list[str],
                       scans: dict[int, list[Span]] | None = None) -> list[dict[str, Any]]:

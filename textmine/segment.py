@@ -639,15 +639,19 @@ class Tokenizer:
         return {"sent_id": cols["sent_id"], "token": vocab.words[rows], "pos": names[pos_code],
                 "start": cols["start"], "end": cols["end"], "is_stop": cols["is_stop"]}
 
-    def compact_tokens(self, text: str, sentences: Iterable[tuple[int, int, int]]
-                       ) -> dict[str, Any]:
+    def compact_tokens(self, text: str, sentences: Iterable[tuple[int, int, int]],
+                       spans: list[tuple[int, int, str]] | None = None) -> dict[str, Any]:
         """`tokenize_document`'s columns with each token and POS as a code into lists of the
         document's own distinct tokens (`words`) and tags (`pos_names`).
 
         Independent of this process's vocabulary, so it can be cached and sent between
         processes; smaller than the strings, and quick to assemble into Arrow columns.
         """
-        cols = self.tokenize_document(text, sentences, codes=True)
+        return self.compact(self.tokenize_document(text, sentences, spans=spans, codes=True))
+
+    def compact(self, cols: dict[str, Any]) -> dict[str, Any]:
+        """`compact_tokens` of the columns `tokenize_document(..., codes=True)` returned."""
+        cols = dict(cols)
         distinct, token_code = np.unique(cols.pop("row"), return_inverse=True)
         cols["token_code"] = token_code.astype(np.int32)
         cols["words"] = self._vocab.words[distinct].tolist()
