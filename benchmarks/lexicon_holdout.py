@@ -10,7 +10,10 @@ lexicon read those reports, so its figures are in-sample). Both are measured on
 - exact everywhere: the term is a token at every occurrence;
 - occurrences uncut / exact: the same two, counted over occurrences.
 
-Also printed: entries, and the mean length of Han tokens on the national reports.
+Also printed: entries, and the mean length of Han tokens on the national reports; then the
+same figures for tests/annotations/governance_terms_natural.txt (terms as they come, whole in
+plain jieba or not) on ../shared/corpora/cpc-congress-reports, with a build that leaves those
+reports out beside the shipped lexicon (which read them).
 Usage: ``python benchmarks/lexicon_holdout.py`` (about two minutes).
 """
 from __future__ import annotations
@@ -28,6 +31,8 @@ from textmine.segment import Tokenizer, bundled_lexicon_path, term_coverage  # n
 CORPORA = ROOT.parent / "shared" / "corpora"
 HELD_OUT = "gov-work-reports-provincial-2026"
 TERMS = ROOT / "tests" / "annotations" / "governance_terms.txt"
+NATURAL = "cpc-congress-reports"
+NATURAL_TERMS = ROOT / "tests" / "annotations" / "governance_terms_natural.txt"
 HAN = "\u4e00", "\u9fff"
 
 
@@ -46,37 +51,55 @@ def mean_han_length(tok: Tokenizer, texts: list[str]) -> float:
     return sum(lengths) / len(lengths)
 
 
+def read_terms(path: Path) -> list[str]:
+    """One term a line; `#` comment lines skipped."""
+    return [t.strip() for t in path.read_text(encoding="utf-8").splitlines()
+            if t.strip() and not t.startswith("#")]
+
+
+def table(title: str, terms: list[str], texts: list[str], rows: dict[str, Tokenizer],
+          national: list[str]) -> None:
+    """Print the figures of each tokenizer on one term list."""
+    print(title)
+    names = ["isolated", "never cut", "exact everywhere", "occurrences uncut",
+             "occurrences exact"]
+    print(f"{'lexicon':32} {'entries':>7} " + " ".join(f"{n:>17}" for n in names)
+          + f" {'Han token length':>16}")
+    for label, tok in rows.items():
+        figures = term_coverage(terms, texts, tok)
+        entries = len(tok.lexicon_index)
+        print(f"{label:32} {entries:>7} " + " ".join(f"{figures[n]:>17.1%}" for n in names)
+              + f" {mean_han_length(tok, national):>16.3f}")
+
+
 def main() -> int:
     if not (CORPORA / HELD_OUT).is_dir():
         print(f"{CORPORA / HELD_OUT} not available", file=sys.stderr)
         return 1
-    terms = [t.strip() for t in TERMS.read_text(encoding="utf-8").splitlines()
-             if t.strip() and not t.startswith("#")]
-    texts = [p.read_text(encoding="utf-8") for p in sorted((CORPORA / HELD_OUT).glob("*.txt"))]
     national = [p.read_text(encoding="utf-8")
                 for p in sorted((CORPORA / "gov-work-reports-national").glob("*.txt"))]
     build = _builder()
-    folders = [CORPORA / f for f in build.DEFAULT_FOLDERS if f != HELD_OUT]
     with tempfile.TemporaryDirectory() as tmp:
-        held_out = Path(tmp) / "lexicon.txt"
-        held_out.write_text(build.build(folders, bundled_lexicon_path(), ROOT / "corpus"),
-                            encoding="utf-8")
-        rows = {
-            "jieba only": Tokenizer(bundled_lexicon=False),
-            "held-out build (2026 excluded)": Tokenizer(bundled_lexicon=False,
-                                                        userdicts=[held_out]),
-            "shipped (in-sample)": Tokenizer(),
-        }
-        print(f"{len(terms)} terms on {len(texts)} reports of {HELD_OUT}")
-        names = ["isolated", "never cut", "exact everywhere", "occurrences uncut",
-                 "occurrences exact"]
-        print(f"{'lexicon':32} {'entries':>7} " + " ".join(f"{n:>17}" for n in names)
-              + f" {'Han token length':>16}")
-        for label, tok in rows.items():
-            figures = term_coverage(terms, texts, tok)
-            entries = len(tok.lexicon_index)
-            print(f"{label:32} {entries:>7} " + " ".join(f"{figures[n]:>17.1%}" for n in names)
-                  + f" {mean_han_length(tok, national):>16.3f}")
+        for corpus, terms_path, kind, label in (
+                (HELD_OUT, TERMS, "held-out", "held-out build (2026 excluded)"),
+                (NATURAL, NATURAL_TERMS, "natural", "build without the CPC reports")):
+            if not (CORPORA / corpus).is_dir():
+                print(f"{CORPORA / corpus} not available", file=sys.stderr)
+                continue
+            terms = read_terms(terms_path)
+            texts = [p.read_text(encoding="utf-8")
+                     for p in sorted((CORPORA / corpus).glob("*.txt"))]
+            folders = [CORPORA / f for f in build.DEFAULT_FOLDERS if f != corpus]
+            lexicon = Path(tmp) / f"{kind}.txt"
+            lexicon.write_text(build.build(folders, bundled_lexicon_path(), ROOT / "corpus"),
+                               encoding="utf-8")
+            rows = {
+                "jieba only": Tokenizer(bundled_lexicon=False),
+                label: Tokenizer(bundled_lexicon=False, userdicts=[lexicon]),
+                "shipped (in-sample)": Tokenizer(),
+            }
+            table(f"{kind}: {len(terms)} terms on {len(texts)} reports of {corpus}", terms,
+                  texts, rows, national)
     return 0
 
 

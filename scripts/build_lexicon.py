@@ -2,7 +2,8 @@
 
 Part 1 holds word sequences that jieba cuts but the reports use as one term (零基预算, 有效投资,
 工业增加值 …). They are found by a statistical rule on named corpus folders; the hand-curated
-parts 2 and 3 are read from the lexicon and left exactly as they are. The rules, and why each
+parts 2 and 3 are read from the lexicon and kept, words and tags as they are, frequencies
+raised only where two curated entries overlap (see ``curated_frequencies``). The rules, and why each
 exists, are in textmine/data/LEXICON.md ("Part 1"); in short:
 
 1. every document is tokenized by jieba's default dictionary (HMM on, through textmine's
@@ -20,7 +21,9 @@ exists, are in textmine/data/LEXICON.md ("Part 1"); in short:
    third or more of its tokens start inside an occurrence of an entry at least as frequent
    (it took that entry's head: 建设长效机制 after 重大项目建设); repeated until none is.
 
-Frequency of an entry: ``max(3 × suggest_freq, 1000 + crc32(word) mod 997)``.
+Frequency of an entry: ``max(3 × suggest_freq, 1000 + crc32(word) mod 997)``. Where two
+curated entries overlap by three characters or more (全国统一大市场, 统一大市场建设), the left
+one's frequency is raised, at most fourfold, until it is the token in the joined string.
 
 Deterministic: the same folders and lexicon give the same bytes. Usage::
 
@@ -78,6 +81,11 @@ FRAGMENT_SHARE = 0.60
 BOUND_SHARE = 0.90
 #: an entry whose tokens cut another entry's occurrence this often is a fragment
 CUT_SHARE = 0.0
+#: curated entries sharing at least this many characters at an edge are resolved
+OVERLAP_CHARS = 3
+#: raise step and final margin of a curated frequency that must win an overlap, and the most
+#: it may be raised to, as a multiple of the frequency rule's value (`entry_freq`)
+RAISE_STEP, RAISE_MARGIN, RAISE_CAP = 1.25, 1.25, 4
 
 HAN = re.compile("[\u4e00-\u9fff]+")
 YEAR = re.compile(r"(\d{4})")
@@ -206,6 +214,76 @@ def part2_words(tail: list[str]) -> list[str]:
             break
         if line.strip() and not line.startswith("#"):
             out.append(line.split()[0])
+    return out
+
+
+def overlaps(words: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(left, right, joined) for the pairs of words where the end of one is the start of the
+    other by at least OVERLAP_CHARS characters (全国统一大市场 + 统一大市场建设), neither holding
+    the other and the joined string not itself a word."""
+    ordered = sorted(set(words))
+    known = set(ordered)
+    by_prefix: dict[str, list[str]] = {}
+    for w in ordered:
+        for k in range(OVERLAP_CHARS, len(w)):
+            by_prefix.setdefault(w[:k], []).append(w)
+    out = []
+    for x in ordered:
+        for k in range(len(x) - 1, OVERLAP_CHARS - 1, -1):
+            for y in by_prefix.get(x[-k:], ()):
+                joined = x + y[k:]
+                if y != x and y not in x and x not in y and joined not in known:
+                    out.append((x, y, joined))
+    return out
+
+
+def curated_frequencies(tail: list[str]) -> list[str]:
+    """Parts 2–3 with the frequency raised where two curated entries overlap, so that in the
+    joined string the left one is a token: 全国统一大市场 / 建设, not 全国 / 统一大市场建设.
+
+    Chinese terms are head-final: the right entry's extra characters are usually a head
+    that takes the whole left term as modifier (建设, 全国统筹, 比例); step 6 of part 1 keeps
+    the left entry for the same reason. A commissioned term always wins its overlaps. Depends
+    only on jieba's dictionary and the curated words, so building twice changes nothing.
+    """
+    import jieba
+
+    base = jieba.Tokenizer()
+    base.initialize()
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    entries = [p for p in (line.split() for line in tail if not line.startswith("#"))
+               if len(p) > 1 and p[1].isdigit()]
+    for word, freq, *_ in entries:
+        tk.add_word(word, int(freq))
+    pairs = overlaps([e[0] for e in entries if HAN.fullmatch(e[0])])
+    commissioned = set(COMMISSIONED)
+    for _ in range(20):
+        changed = False
+        for left, right, joined in pairs:
+            winner = right if right in commissioned and left not in commissioned else left
+            if winner in tk.lcut(joined, HMM=False):
+                continue
+            before = freq = tk.FREQ[winner]
+            cap = RAISE_CAP * entry_freq(winner, base)
+            while freq < cap:
+                freq = min(int(freq * RAISE_STEP) + 1, cap)
+                tk.add_word(winner, freq)
+                if winner in tk.lcut(joined, HMM=False):
+                    tk.add_word(winner, min(int(freq * RAISE_MARGIN), cap))
+                    changed = True
+                    break
+            else:  # it would take a larger frequency (a joined string of no real use): leave
+                tk.add_word(winner, before)
+        if not changed:
+            break
+    out = []
+    for line in tail:
+        parts = line.split()
+        if not line.startswith("#") and len(parts) > 1 and parts[1].isdigit() \
+                and tk.FREQ.get(parts[0], 0) > int(parts[1]):
+            line = " ".join([parts[0], str(tk.FREQ[parts[0]]), *parts[2:]])
+        out.append(line)
     return out
 
 
@@ -398,7 +476,7 @@ def entry_freq(word: str, jieba_tk) -> int:
 
 def render(entries: list[tuple[str, int, str]], tail: list[str], folders: Sequence[str],
            lexicon: Path) -> str:
-    """The whole lexicon file: preamble, generated part 1, then parts 2–3 unchanged."""
+    """The whole lexicon file: preamble, generated part 1, then parts 2–3 (`tail`)."""
     text = lexicon.read_text(encoding="utf-8")
     head = text[: text.index(PART1_HEADER)] if PART1_HEADER in text else ""
     lines = [f"{PART1_HEADER} (generated by scripts/build_lexicon.py; do not edit by hand)",
@@ -465,6 +543,7 @@ def build(folders: Sequence[Path], lexicon: Path, sample: Path | None = None,
     all_folders = list(folders) + ([sample] if sample is not None else [])
     docs = read_folders(all_folders)
     tail, curated = curated_parts(lexicon)
+    tail = curated_frequencies(tail)
     stop = frozenset(read_stopwords(bundled_stopwords_path()))
     tok = Tokenizer(bundled_lexicon=False, protect_spans=False)
     vocab = vocabulary(stop)
