@@ -10,7 +10,7 @@ import gc
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -119,6 +119,7 @@ class Engine:
     def __enter__(self) -> Engine:
         self.client = get_client(self.scheduler)
         if self.client is not None:
+            self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch")
             info = self.client.scheduler_info()
             self.workers = max(1, sum(w.get("nthreads", 1)
                                       for w in info.get("workers", {}).values()))
@@ -136,8 +137,10 @@ class Engine:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
             gc.unfreeze()
-        if self.client is not None and isinstance(self.scheduler, str):
-            self.client.close()
+        if self.client is not None:
+            self._fetcher.shutdown(wait=False, cancel_futures=True)
+            if isinstance(self.scheduler, str):
+                self.client.close()
         self.client = None
 
     @property
@@ -156,7 +159,11 @@ class Engine:
             # The batch travels with its task, so the scheduler hands it to whichever worker
             # is free, as a pool's queue does (a batch scattered ahead is bound to the worker
             # holding it, and uneven batches then leave the other worker idle).
-            return self.client.submit(func, item, pure=False)
+            future = self.client.submit(func, item, pure=False)
+            # Fetched by a thread as soon as it is done, in order, as a pool's result thread
+            # does: the transfer overlaps the caller's own work instead of starting when the
+            # caller asks for the value.
+            return self._fetcher.submit(future.result)
         if self.pool is not None:
             return self.pool.submit(func, item)
         return _Done(func(item))
