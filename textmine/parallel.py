@@ -114,6 +114,7 @@ class Engine:
         self.scheduler = scheduler
         self.client: Any = None
         self.pool: ProcessPoolExecutor | None = None
+        self._fetcher: ThreadPoolExecutor | None = None  # Dask: fetches finished batches
         self.workers = 1
 
     def __enter__(self) -> Engine:
@@ -137,8 +138,10 @@ class Engine:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
             gc.unfreeze()
-        if self.client is not None:
+        if self._fetcher is not None:
             self._fetcher.shutdown(wait=False, cancel_futures=True)
+            self._fetcher = None
+        if self.client is not None:
             if isinstance(self.scheduler, str):
                 self.client.close()
         self.client = None
@@ -163,6 +166,7 @@ class Engine:
             # Fetched by a thread as soon as it is done, in order, as a pool's result thread
             # does: the transfer overlaps the caller's own work instead of starting when the
             # caller asks for the value.
+            assert self._fetcher is not None
             return self._fetcher.submit(future.result)
         if self.pool is not None:
             return self.pool.submit(func, item)
