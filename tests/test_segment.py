@@ -309,6 +309,23 @@ def test_ascii_runs_cut_like_jieba(tok, reference, text):
     assert tok.cut_unprotected(text) == reference.lcut(text)
 
 
+def test_ascii_runs_cut_like_jieba_between_spans(tok, reference):
+    """Odd ASCII runs are split in place among spans, repeated runs and ordinary tokens."""
+    text = ("访问www.gov.cn，5G-A网络覆盖40余万元，2-3年内5G-A用户达1.3万多名，"
+            "见www.gov.cn/a.html与COVID-19报告")
+    rows = tok.tag(text)
+    spans = tok.protected_spans(text)
+    assert spans, "the text holds figures"
+    expected, pos = [], 0
+    for s, e, _ in [*spans, (len(text), len(text), "")]:
+        expected += reference.lcut(text[pos:s]) if s > pos else []
+        expected += [text[s:e]] if e > s else []
+        pos = e
+    assert [w for w, _, _, _ in rows] == expected
+    assert all(text[s:e] == w for w, _, s, e in rows)
+    assert "www" in expected and "5G" in expected  # the runs were split
+
+
 def test_jieba_reference_engine_agrees_with_the_fast_one():
     text = SAMPLE.read_text(encoding="utf-8")
     fast = Tokenizer().tag(text)
