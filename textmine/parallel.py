@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -162,15 +163,26 @@ class Engine:
             # The batch travels with its task, so the scheduler hands it to whichever worker
             # is free, as a pool's queue does (a batch scattered ahead is bound to the worker
             # holding it, and uneven batches then leave the other worker idle).
-            future = self.client.submit(func, item, pure=False)
+            future = self.client.submit(_pickled_call, func, item, pure=False)
             # Fetched by a thread as soon as it is done, in order, as a pool's result thread
             # does: the transfer overlaps the caller's own work instead of starting when the
             # caller asks for the value.
             assert self._fetcher is not None
-            return self._fetcher.submit(future.result)
+            return self._fetcher.submit(_unpickled_result, future)
         if self.pool is not None:
             return self.pool.submit(func, item)
         return _Done(func(item))
+
+
+def _pickled_call(func: Callable[[T], R], item: T) -> bytes:
+    """`func(item)` pickled in the task itself, as a pool worker does: the Dask worker's event
+    loop then sends bytes without pickling (which would compete with the next task for the
+    worker's GIL), and the client's event loop receives them without unpickling."""
+    return pickle.dumps(func(item), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickled_result(future: Any) -> Any:
+    return pickle.loads(future.result())
 
 
 def imap_ordered(func: Callable[[T], R], items: Iterable[T], *, n_jobs: int | None = 1,
