@@ -186,8 +186,48 @@ def _import_stages() -> None:
     import textmine.pipeline  # noqa: F401  (imports every document stage)
 
 
+def stages_child(spec: dict[str, Any]) -> None:
+    """Time the document stages, 1 process then N workers, in this (fresh) process; print a
+    JSON line of [label, seconds, CPU seconds, note] rows.
+
+    A process of its own, holding only the raw texts, as a pipeline run's main process does:
+    forked from the benchmark's own process, which holds the cleaned corpus of the other rows
+    (2 GB on bench-laws), workers and parent pay for copy-on-write pages and run slower.
+    """
+    from textmine.corpus import load_corpus
+    from textmine.parallel import imap_ordered
+    from textmine.pipeline import _STAGES_IN_PROCESS, DocumentStages
+
+    docs = load_corpus(spec["corpus"]).documents
+    if spec.get("limit"):
+        docs = docs.iloc[:spec["limit"]]
+    texts = list(zip(docs["doc_id"].astype(str), docs["text"], strict=True))
+    del docs
+    batches = _batches(texts)
+    jobs = spec["jobs"]
+    stages = DocumentStages(_tokenizer())
+    _STAGES_IN_PROCESS[stages.memo_key()] = stages  # forked workers inherit the built one
+    rows = []
+    document_stages(batches[0])  # imports and first-use set-up are start-up, not throughput
+    rows.append(("document stages (clean+tokenize+quantities+formulations), 1 process",
+                 *_timed(lambda: [document_stages(b) for b in batches]), ""))
+    rows.append((f"document stages, {jobs} workers",
+                 *_timed(lambda: _drain(imap_ordered(document_stages, batches, n_jobs=jobs))),
+                 "incl. worker start-up · target ≥ 4× jieba"))
+    stages(batches[0])
+    rows.append(("pipeline's document step (the stages + their tables + counts), 1 process",
+                 *_timed(lambda: [stages(b) for b in batches]), ""))
+    rows.append((f"pipeline's document step, {jobs} workers",
+                 *_timed(lambda: _drain(imap_ordered(stages, batches, n_jobs=jobs))),
+                 "incl. worker start-up"))
+    print(json.dumps(rows))
+
+
 def child(spec: dict[str, Any]) -> None:
     """Run one pipeline configuration in this (fresh) process; print a JSON line."""
+    if spec.get("stages"):
+        stages_child(spec)
+        return
     from textmine.cache import Cache
     from textmine.pipeline import run_pipeline
 
@@ -226,7 +266,7 @@ def run_child(**spec: Any) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec, default=str)],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SystemExit(f"pipeline run failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"child run failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -270,7 +310,7 @@ def main() -> None:
 
     from textmine.corpus import load_corpus
     from textmine.parallel import imap_ordered
-    from textmine.pipeline import _STAGES_IN_PROCESS, DocumentStages
+    from textmine.pipeline import DocumentStages
 
     corpus_path = Path(args.corpus)
     if not corpus_path.exists():
@@ -304,22 +344,10 @@ def main() -> None:
            _timed(lambda: _drain(imap_ordered(clean_and_tokenize, batches, n_jobs=args.jobs))),
            "incl. worker start-up")
 
-    stages = DocumentStages(_tokenizer())
-    _STAGES_IN_PROCESS[stages.memo_key()] = stages  # forked workers inherit the built one
-    _stage_rows(texts, stages, report)  # its cleaned corpus is freed before the pool rows
-
-    document_stages(batches[0])  # imports and first-use set-up are start-up, not throughput
-    report("document stages (clean+tokenize+quantities+formulations), 1 process",
-           _timed(lambda: [document_stages(b) for b in batches]))
-    report(f"document stages, {args.jobs} workers",
-           _timed(lambda: _drain(imap_ordered(document_stages, batches, n_jobs=args.jobs))),
-           "incl. worker start-up · target ≥ 4× jieba")
-    stages(batches[0])
-    report("pipeline's document step (the stages + their tables + counts), 1 process",
-           _timed(lambda: [stages(b) for b in batches]))
-    report(f"pipeline's document step, {args.jobs} workers",
-           _timed(lambda: _drain(imap_ordered(stages, batches, n_jobs=args.jobs))),
-           "incl. worker start-up")
+    _stage_rows(texts, DocumentStages(_tokenizer()), report)  # its cleaned corpus is freed
+    for label, seconds, cpu, note in run_child(stages=True, corpus=str(corpus_path),
+                                               limit=args.limit, jobs=args.jobs):
+        report(label, (seconds, cpu), note)
 
     work = Path(tempfile.mkdtemp(prefix="textmine-bench-"))
     source = str(corpus_path) if not args.limit else None
