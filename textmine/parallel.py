@@ -182,6 +182,7 @@ def _pickled_call(func: Callable[[T], R], item: T) -> bytes:
 
 
 def _unpickled_result(future: Any) -> Any:
+    """The value a `_pickled_call` task returned (waits for the task)."""
     return pickle.loads(future.result())
 
 
