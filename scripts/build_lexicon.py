@@ -8,18 +8,24 @@ exists, are in textmine/data/LEXICON.md ("Part 1"); in short:
 
 1. every document is tokenized by jieba's default dictionary (HMM on, through textmine's
    Tokenizer without its lexicon or protected spans); runs of Han tokens are kept;
-2. sequences of 2–6 tokens, 3–10 Han characters, are counted (occurrences, documents,
-   occurrences in *recent* documents: file names starting with a year ≥ 2018);
+2. sequences of 2–6 tokens, 3–10 Han characters, are counted (occurrences, documents, and
+   the same in each *period*: file names starting with a year ≥ 2018, or an earlier year);
 3. a sequence is a candidate when it is frequent enough in all documents (general tier) or in
-   the recent ones (recent tier, lower thresholds: new policy vocabulary is rare in the
-   decades of older reports), cohesive, shaped like a noun phrase (function words, rhetoric
-   verbs, trend words and numerals excluded at the edges; jieba's dictionary words that it
-   mis-tags as person names, 养老 幼儿园, may end one after a noun), not a fragment of a dictionary
-   word or of a longer sequence, and holds no commissioned or curated term;
+   one period (period tiers, lower cohesion: new policy vocabulary is rare in the decades of
+   older reports, and the vocabulary of those decades is diluted by the recent ones),
+   shaped like a noun phrase (function words, rhetoric verbs, trend words and numerals
+   excluded at the edges; jieba's dictionary words that it mis-tags as person names, 养老
+   幼儿园, may end one after a noun), not a fragment of a dictionary word or of a longer
+   sequence, and holds no commissioned or curated term; a sequence that passes a period
+   tier only must not hide a shorter candidate ending it (its head, frequent on its own)
+   behind a free modifier in half or more of the head's occurrences (经济发展新常态, 发展新常态
+   would hide 新常态);
 4. the documents are tokenized with all three parts and an entry is pruned when one of its
-   tokens crosses an occurrence of a curated (part 2 or 3) or commissioned term, or when a
-   third or more of its tokens start inside an occurrence of an entry at least as frequent
-   (it took that entry's head: 建设长效机制 after 重大项目建设); repeated until none is.
+   tokens crosses an occurrence of a curated (part 2 or 3) or commissioned term, when one
+   of its tokens starts inside an occurrence of an entry at least as frequent (it took that
+   entry's head: 建设长效机制 after 重大项目建设), or when more than a quarter of its
+   occurrences start inside a dictionary word plain jieba makes there and that is at least as
+   frequent (市场 / 经济规律 in 市场经济规律); repeated until none is.
 
 Frequency of an entry: ``max(3 × suggest_freq, 1000 + crc32(word) mod 997)``. Where two
 curated entries overlap by three characters or more (全国统一大市场, 统一大市场建设), the left
@@ -73,14 +79,27 @@ MIN_CHARS, MAX_CHARS = 3, 10
 RECENT_YEAR = 2018
 #: general tier: occurrences, documents, cohesion over all documents
 GENERAL_FREQ, GENERAL_DOCS, GENERAL_COHESION = 4, 3, 0.10
-#: recent tier: the same measures over recent documents only
-RECENT_FREQ, RECENT_DOCS, RECENT_COHESION = 4, 3, 0.04
+#: period tiers: the documents whose file name starts with a year in [first, end): recent
+#: (2018 on) and older reports; each period's vocabulary is measured against that period's
+#: documents only, with the same measures
+PERIODS = ((RECENT_YEAR, 10000), (0, RECENT_YEAR))
+PERIOD_FREQ, PERIOD_DOCS, PERIOD_COHESION = 4, 3, 0.04
+#: hidden head: a sequence that passes a period tier only is left out when its last tokens
+#: are a shorter candidate (the head) that occurs ≥ PERIOD_FREQ times without it, its
+#: occurrences are at least HEAD_SHARE of the head's (it would hide the head in most of its
+#: uses) and under PERIOD_COHESION of those of the tokens before the head (a free modifier,
+#: not part of a term): 经济 / 发展新常态 and 发展 / 新常态 hid 新常态; None: not checked
+HEAD_SHARE: float | None = 0.5
 #: fragment: one character on a side this often, forming a dictionary word with the edge token
 FRAGMENT_SHARE = 0.60
 #: bound: one token next to this share of the occurrences
 BOUND_SHARE = 0.90
 #: an entry whose tokens cut another entry's occurrence this often is a fragment
 CUT_SHARE = 0.0
+#: established words: an entry is a fragment when more than this share of its occurrences
+#: start inside a word of jieba's dictionary that plain jieba makes at that place and that is
+#: at least as frequent in the documents (市场 / 经济规律 in 市场经济规律); None: not checked
+ESTABLISHED_SHARE: float | None = 0.25
 #: curated entries sharing at least this many characters at an edge are resolved
 OVERLAP_CHARS = 3
 #: raise step and final margin of a curated frequency that must win an overlap, and the most
@@ -148,13 +167,17 @@ TREND_END = frozenset("""
 
 
 class Stats:
-    """Counts of one token sequence (slots: millions of them are counted)."""
+    """Counts of one token sequence, in all documents and in each period (slots: millions of
+    them are counted)."""
 
-    __slots__ = ("freq", "docs", "recent_freq", "recent_docs", "last_doc", "last_recent")
+    __slots__ = ("freq", "docs", "last_doc", "period_freq", "period_docs", "period_last")
 
     def __init__(self) -> None:
-        self.freq = self.docs = self.recent_freq = self.recent_docs = 0
-        self.last_doc = self.last_recent = -1
+        self.freq = self.docs = 0
+        self.last_doc = -1
+        self.period_freq = [0] * len(PERIODS)
+        self.period_docs = [0] * len(PERIODS)
+        self.period_last = [-1] * len(PERIODS)
 
 
 class Vocabulary(NamedTuple):
@@ -184,16 +207,19 @@ def vocabulary(stop: frozenset[str]) -> Vocabulary:
     return Vocabulary(stop, edge_chars, names)
 
 
-def read_folders(folders: Sequence[Path]) -> list[tuple[str, str, bool]]:
-    """(name, text, recent) for every .txt file of the folders, in sorted order."""
+def read_folders(folders: Sequence[Path]) -> list[tuple[str, str, int]]:
+    """(name, text, period) for every .txt file of the folders, in sorted order; period is the
+    index in PERIODS of the year starting the file name, -1 for none."""
     docs = []
     for folder in folders:
         for path in sorted(folder.glob("*.txt")):
             if path.name.upper().startswith(("MANIFEST", "README")):
                 continue
             m = YEAR.match(path.stem)
-            recent = bool(m) and int(m.group(1)) >= RECENT_YEAR
-            docs.append((f"{folder.name}/{path.name}", path.read_text(encoding="utf-8"), recent))
+            year = int(m.group(1)) if m else None
+            period = next((i for i, (a, b) in enumerate(PERIODS)
+                           if year is not None and a <= year < b), -1)
+            docs.append((f"{folder.name}/{path.name}", path.read_text(encoding="utf-8"), period))
     return docs
 
 
@@ -307,7 +333,7 @@ def han_runs(tagged: list[tuple[str, str, int, int]], text: str
         yield words, tags, starts, ends
 
 
-def tagged_runs(docs: list[tuple[str, str, bool]], tok: Tokenizer
+def tagged_runs(docs: list[tuple[str, str, int]], tok: Tokenizer
                 ) -> list[tuple[int, str, list[str], list[str], list[int], list[int]]]:
     """(document index, line, words, tags, starts, ends) of every Han run of every line."""
     out = []
@@ -359,19 +385,19 @@ def sequences(runs, vocab: Vocabulary
                 yield d, tuple(words[i:j + 1]), line, i, j, words
 
 
-def count(docs: list[tuple[str, str, bool]], runs, vocab: Vocabulary
-          ) -> tuple[dict[tuple[str, ...], Stats], Counter, Counter, dict[str, Counter]]:
-    """Sequence statistics, token counts (all and recent) and each token's POS counts."""
+def count(docs: list[tuple[str, str, int]], runs, vocab: Vocabulary
+          ) -> tuple[dict[tuple[str, ...], Stats], Counter, list[Counter], dict[str, Counter]]:
+    """Sequence statistics, token counts (all and per period) and each token's POS counts."""
     seqs: dict[tuple[str, ...], Stats] = {}
     unigrams: Counter = Counter()
-    recent_unigrams: Counter = Counter()
+    period_unigrams: list[Counter] = [Counter() for _ in PERIODS]
     pos: dict[str, Counter] = {}
     for d, _, words, tags, _, _ in runs:
-        recent = docs[d][2]
+        period = docs[d][2]
         for w, t in zip(words, tags, strict=True):
             unigrams[w] += 1
-            if recent:
-                recent_unigrams[w] += 1
+            if period >= 0:
+                period_unigrams[period][w] += 1
             pos.setdefault(w, Counter())[t] += 1
     for d, key, _, _, _, _ in sequences(runs, vocab):
         st = seqs.get(key)
@@ -381,12 +407,13 @@ def count(docs: list[tuple[str, str, bool]], runs, vocab: Vocabulary
         if st.last_doc != d:
             st.docs += 1
             st.last_doc = d
-        if docs[d][2]:
-            st.recent_freq += 1
-            if st.last_recent != d:
-                st.recent_docs += 1
-                st.last_recent = d
-    return seqs, unigrams, recent_unigrams, pos
+        period = docs[d][2]
+        if period >= 0:
+            st.period_freq[period] += 1
+            if st.period_last[period] != d:
+                st.period_docs[period] += 1
+                st.period_last[period] = d
+    return seqs, unigrams, period_unigrams, pos
 
 
 def contexts(runs, vocab: Vocabulary, keys: set[tuple[str, ...]]
@@ -413,25 +440,30 @@ def head_tag(pos: Counter) -> str:
     return "n"
 
 
-def select(seqs: dict[tuple[str, ...], Stats], unigrams: Counter, recent_unigrams: Counter,
+def select(seqs: dict[tuple[str, ...], Stats], unigrams: Counter, period_unigrams: list[Counter],
            pos: dict[str, Counter], dictionary: dict[str, int], forbidden: Sequence[str],
            runs, vocab: Vocabulary) -> dict[str, tuple[int, str]]:
     """word → (occurrences, POS) for the sequences that pass the rules."""
     frequent: list[tuple[str, ...]] = []
+    period_only: set[tuple[str, ...]] = set()
     for key, st in seqs.items():
         general = (st.freq >= GENERAL_FREQ and st.docs >= GENERAL_DOCS
                    and st.freq >= GENERAL_COHESION * min(unigrams[w] for w in key))
-        recent = (st.recent_freq >= RECENT_FREQ and st.recent_docs >= RECENT_DOCS
-                  and st.recent_freq >= RECENT_COHESION * min(recent_unigrams[w] for w in key))
-        if not (general or recent):
+        period = any(n >= PERIOD_FREQ and st.period_docs[i] >= PERIOD_DOCS
+                     and n >= PERIOD_COHESION * min(period_unigrams[i][w] for w in key)
+                     for i, n in enumerate(st.period_freq))
+        if not (general or period):
             continue
         word = "".join(key)
         if any(f in word for f in forbidden):
             continue
         frequent.append(key)
+        if not general:
+            period_only.add(key)
     sides = contexts(runs, vocab, set(frequent))
     words = {"".join(k) for k in frequent}
     chosen: dict[str, tuple[int, str]] = {}
+    kept: set[tuple[str, ...]] = set()
     for key in sorted(frequent):
         left, right = sides[key]
         freq = seqs[key].freq
@@ -442,7 +474,35 @@ def select(seqs: dict[tuple[str, ...], Stats], unigrams: Counter, recent_unigram
         if word in chosen:  # the same characters cut two ways: keep the counts of both
             freq += chosen[word][0]
         chosen[word] = (freq, head_tag(pos[key[-1]]))
+        kept.add(key)
+    if HEAD_SHARE is not None:
+        for word in hidden_heads(seqs, period_only & kept, kept, runs):
+            chosen.pop(word, None)
     return chosen
+
+
+def hidden_heads(seqs: dict[tuple[str, ...], Stats], period_only: set[tuple[str, ...]],
+                 kept: set[tuple[str, ...]], runs) -> list[str]:
+    """The candidates of `period_only` that would hide a shorter candidate ending them (the
+    head): they hold at least HEAD_SHARE of the head's occurrences, the head occurs at least
+    PERIOD_FREQ times without them (a term in its own right), and the tokens before the head
+    are a free modifier (the candidate's occurrences are under PERIOD_COHESION of the
+    modifier's). 发展 / 新常态 and 经济 / 发展新常态 (经济发展新常态) hid 新常态."""
+    pairs = [(key, i) for key in sorted(period_only) for i in range(1, len(key) - 1)
+             if key[i:] in kept and seqs[key].freq >= (HEAD_SHARE or 0) * seqs[key[i:]].freq
+             and seqs[key[i:]].freq - seqs[key].freq >= PERIOD_FREQ]
+    modifiers = {key[:i] for key, i in pairs}
+    if not modifiers:
+        return []
+    longest = max(map(len, modifiers))
+    counts: Counter = Counter()
+    for _, _, words, _, _, _ in runs:
+        for a in range(len(words)):
+            for b in range(a + 1, min(len(words), a + longest) + 1):
+                if tuple(words[a:b]) in modifiers:
+                    counts[tuple(words[a:b])] += 1
+    return sorted({"".join(key) for key, i in pairs
+                   if seqs[key].freq < PERIOD_COHESION * counts[key[:i]]})
 
 
 def _fragment(side: Counter, freq: int, edge: str, before: bool, dictionary: dict[str, int],
@@ -486,18 +546,22 @@ def render(entries: list[tuple[str, int, str]], tail: list[str], folders: Sequen
     return head + "\n".join(lines) + "\n" + "\n".join(tail)
 
 
-def crossings(docs: list[tuple[str, str, bool]], lexicon_text: str, part1: set[str],
-              protected: Sequence[str], words: dict[str, int]
-              ) -> tuple[Counter, Counter, Counter]:
+def crossings(docs: list[tuple[str, str, int]], lexicon_text: str, part1: set[str],
+              protected: Sequence[str], words: dict[str, int],
+              established: dict[str, list[tuple[int, int, int]]] | None = None
+              ) -> tuple[Counter, Counter, Counter, Counter]:
     """How part-1 entries cut other terms on the documents tokenized with `lexicon_text`.
 
-    Returns (crossings of a protected term, occurrences that cut another entry, occurrences)
-    per part-1 entry. A token crosses a term
+    Returns (crossings of a protected term, occurrences that cut another entry, occurrences
+    that cut an established word, occurrences) per part-1 entry. A token crosses a term
     occurrence when one of its ends falls strictly inside it; a commissioned term inside a
     longer token is crossed as well (it must be exact).
     A token cuts another entry when its start falls inside an occurrence of an entry at least
-    as frequent (`words`: entry → occurrences): it has taken that entry's head.
+    as frequent (`words`: entry → occurrences): it has taken that entry's head; it cuts an
+    established word when its start falls inside one at least as frequent (`established`:
+    line → (start, end, occurrences) of the dictionary words plain jieba makes there).
     """
+    established = established or {}
     longest = max(map(len, words), default=0)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "lexicon.txt"
@@ -505,6 +569,7 @@ def crossings(docs: list[tuple[str, str, bool]], lexicon_text: str, part1: set[s
         tok = Tokenizer(bundled_lexicon=False, userdicts=[path])
         bad: Counter = Counter()
         cuts: Counter = Counter()
+        broken: Counter = Counter()
         seen: Counter = Counter()
         for _, text, _ in docs:
             for line in text.split("\n"):
@@ -524,7 +589,22 @@ def crossings(docs: list[tuple[str, str, bool]], lexicon_text: str, part1: set[s
                            for a in range(max(0, s - longest + 1), s)
                            for b in range(s + 1, min(n, a + longest) + 1)):
                         cuts[w] += 1
-        return bad, cuts, seen
+                    if any(a < s < b and k >= words.get(w, 0)
+                           for a, b, k in established.get(line, ())):
+                        broken[w] += 1
+        return bad, cuts, broken, seen
+
+
+def established_words(runs, unigrams: Counter, dictionary: dict[str, int]
+                      ) -> dict[str, list[tuple[int, int, int]]]:
+    """line → (start, end, occurrences in the documents) of the words of jieba's dictionary
+    that plain jieba makes in it (HMM words are not established)."""
+    out: dict[str, set[tuple[int, int, int]]] = {}
+    for _, line, words, _, starts, ends in runs:
+        spans = out.setdefault(line, set())
+        spans.update((s, e, unigrams[w]) for w, s, e in zip(words, starts, ends, strict=True)
+                     if len(w) > 1 and dictionary.get(w, 0) > 0)
+    return {line: sorted(spans) for line, spans in out.items() if spans}
 
 
 def _find_all(text: str, term: str) -> Iterable[int]:
@@ -548,11 +628,11 @@ def build(folders: Sequence[Path], lexicon: Path, sample: Path | None = None,
     tok = Tokenizer(bundled_lexicon=False, protect_spans=False)
     vocab = vocabulary(stop)
     runs = tagged_runs(docs, tok)
-    seqs, unigrams, recent_unigrams, pos = count(docs, runs, vocab)
+    seqs, unigrams, period_unigrams, pos = count(docs, runs, vocab)
     jieba_tk = jieba.Tokenizer()
     jieba_tk.initialize()
     forbidden = sorted(set(COMMISSIONED) | set(curated))
-    chosen = select(seqs, unigrams, recent_unigrams, pos, jieba_tk.FREQ, forbidden, runs,
+    chosen = select(seqs, unigrams, period_unigrams, pos, jieba_tk.FREQ, forbidden, runs,
                     vocab)
     curated_set = set(curated)
     chosen = {w: v for w, v in chosen.items() if w not in curated_set}
@@ -563,23 +643,26 @@ def build(folders: Sequence[Path], lexicon: Path, sample: Path | None = None,
                      key=lambda e: (-chosen[e[0]][0], e[0]))
     protected = sorted(set(curated) | set(COMMISSIONED), key=lambda w: (-len(w), w))
     names = [f.name for f in all_folders]
-    pruned: list[tuple[str, int, int, int]] = []
+    pruned: list[tuple[str, int, int, int, int]] = []
+    established = (established_words(runs, unigrams, jieba_tk.FREQ)
+                   if ESTABLISHED_SHARE is not None else None)
     for _ in range(6):
         text = render(entries, tail, names, lexicon)
         part1 = {w for w, _, _ in entries}
         weights = {w: chosen[w][0] for w in part1} | dict.fromkeys(curated, 1 << 30)
-        bad, cuts, seen = crossings(docs, text, part1, protected, weights)
-        drop = set(bad) | {w for w, n in cuts.items() if n > CUT_SHARE * seen[w]}
+        bad, cuts, broken, seen = crossings(docs, text, part1, protected, weights, established)
+        drop = set(bad) | {w for w, n in cuts.items() if n > CUT_SHARE * seen[w]} | {
+            w for w, n in broken.items() if n > (ESTABLISHED_SHARE or 0) * seen[w]}
         for w in sorted(drop):
-            pruned.append((w, bad[w], cuts[w], seen[w]))
+            pruned.append((w, bad[w], cuts[w], broken[w], seen[w]))
         if verbose:
             print(f"pruned {len(bad)} crossing curated terms, {len(drop) - len(bad)} cutting "
-                  f"other entries", file=sys.stderr)
+                  f"other entries or established words", file=sys.stderr)
         if not drop:
             break
         entries = [e for e in entries if e[0] not in drop]
     if report is not None:
-        report.write_text("".join(f"{w}\t{b}\t{c}\t{n}\n" for w, b, c, n in pruned),
+        report.write_text("".join(f"{w}\t{b}\t{c}\t{k}\t{n}\n" for w, b, c, k, n in pruned),
                           encoding="utf-8")
     if verbose:
         print(f"{len(entries):,} entries ({time.process_time() - t0:.1f}s)", file=sys.stderr)
@@ -602,7 +685,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="where to write (default: overwrite --lexicon)")
     parser.add_argument("--report", type=Path, default=None,
                         help="write the pruned entries (word, crossings of curated terms, "
-                             "occurrences cutting other entries, occurrences) to this file")
+                             "occurrences cutting other entries, occurrences cutting "
+                             "established words, occurrences) to this file")
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)
     folders = [f if Path(f).is_absolute() else args.corpora / f
