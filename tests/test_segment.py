@@ -335,6 +335,16 @@ def test_jieba_reference_engine_agrees_with_the_fast_one():
 
 
 # -- held-out terms -----------------------------------------
+def _coverage(tok: Tokenizer, term_list: Path, corpus: str, at_least: int) -> dict:
+    """`term_coverage` of a term list (one a line, # comments) on a corpus's .txt reports."""
+    folder = corpora(corpus)
+    terms = [t.strip() for t in term_list.read_text(encoding="utf-8").splitlines()
+             if t.strip() and not t.startswith("#")]
+    assert len(terms) >= at_least
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+    return term_coverage(terms, texts, tok)
+
+
 def test_governance_terms_on_the_2026_provincial_reports(tok):
     """Governance terms stay whole on the 2026 provincial reports: measured, kept from regressing.
 
@@ -343,12 +353,7 @@ def test_governance_terms_on_the_2026_provincial_reports(tok):
     `benchmarks/lexicon_holdout.py`) are lower on some measures and are in
     textmine/data/LEXICON.md, with the 95% target this still misses.
     """
-    folder = corpora("gov-work-reports-provincial-2026")
-    terms = [t.strip() for t in TERMS.read_text(encoding="utf-8").splitlines()
-             if t.strip() and not t.startswith("#")]
-    assert len(terms) >= 200
-    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
-    figures = term_coverage(terms, texts, tok)
+    figures = _coverage(tok, TERMS, "gov-work-reports-provincial-2026", at_least=200)
     isolated, never_cut = figures["isolated"], figures["never cut"]
     uncut = figures["occurrences uncut"]
     # measured, in-sample: 88.5% isolated, 83.0% never cut, 92.4% of 9,247 occurrences uncut
@@ -364,12 +369,7 @@ def test_natural_governance_terms_on_the_cpc_congress_reports(tok):
     In-sample for the shipped lexicon, like the test above; the held-out figure (part 1 built
     without these reports) is printed by `benchmarks/lexicon_holdout.py` and is in LEXICON.md.
     """
-    folder = corpora("cpc-congress-reports")
-    terms = [t.strip() for t in NATURAL_TERMS.read_text(encoding="utf-8").splitlines()
-             if t.strip() and not t.startswith("#")]
-    assert len(terms) >= 300
-    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
-    figures = term_coverage(terms, texts, tok)
+    figures = _coverage(tok, NATURAL_TERMS, "cpc-congress-reports", at_least=300)
     # measured, in-sample: 75.1% never cut, 89.3% of 4,874 occurrences uncut
     # (plain jieba: 40.8% and 51.8%; 71.0% and 85.2% before the older-period tier)
     assert figures["never cut"] >= 0.74, figures
