@@ -476,3 +476,21 @@ def test_as_clean_corpus():
     assert as_clean_corpus(cleaned) is cleaned
     with pytest.raises(TypeError):
         as_clean_corpus(42)  # type: ignore[arg-type]
+
+
+def test_cleaned_columns_survive_pickling_without_sending_block_texts() -> None:
+    """Between processes the block texts travel as offsets into the text; what arrives equals
+    what was sent, columns in the same order, and the pickle is shorter for it."""
+    import pickle
+
+    from textmine.clean import _clean_columns
+
+    cols = _clean_columns(SAMPLE.read_text(encoding="utf-8"))
+    data = pickle.dumps(cols)
+    back = pickle.loads(data)
+    assert back == cols
+    assert list(back.blocks) == list(cols.blocks)
+    assert back.blocks["text"] == [cols.text[a:b] for a, b in
+                                   zip(cols.blocks["start"], cols.blocks["end"], strict=True)]
+    whole = pickle.dumps((cols.text, cols.blocks, cols.sentences, cols.ledger, cols.metadata))
+    assert len(data) < len(whole) - sum(len(t.encode("utf-8")) for t in cols.blocks["text"]) / 2

@@ -751,6 +751,21 @@ class _Columns:
     ledger: dict[str, list]
     metadata: dict[str, Any]
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Sent between processes without the block texts, which are slices of `text`: a
+        # third less to pickle and unpickle. Sentence texts stay, as the figure and
+        # formulation rows of the same document share those very strings.
+        blocks = {**self.blocks, "text": None}  # the key keeps its place among the columns
+        return _columns_with_block_texts, (self.text, blocks, self.sentences, self.ledger,
+                                           self.metadata)
+
+
+def _columns_with_block_texts(text: str, blocks: dict[str, list], sentences: dict[str, list],
+                              ledger: dict[str, list], metadata: dict[str, Any]) -> _Columns:
+    """A pickled `_Columns` again, its block texts cut from the text."""
+    blocks["text"] = [text[a:b] for a, b in zip(blocks["start"], blocks["end"], strict=True)]
+    return _Columns(text, blocks, sentences, ledger, metadata)
+
 
 def _clean_columns(raw: str) -> _Columns:
     """The cleaning itself; `clean_text` and `clean_corpus` wrap its column lists."""

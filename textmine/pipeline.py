@@ -301,6 +301,11 @@ class DocumentStages:
         rows = quantities_of_text(text, select(self.quantity_kinds), doc_id, figures=figures,
                                   formulations=scans)
         rows.sort(key=lambda r: r["start"])  # as extract_quantities orders them
+        # The rows' sentence texts become the very strings of the cleaned columns, as the
+        # formulation rows' are: sent to the main process, each sentence is pickled once.
+        text_of = dict(zip(sents["sent_id"], sents["text"], strict=True))
+        for row in rows:
+            row["sentence"] = text_of[row["sent_id"]]
         return c, sent_kind, cols, formulation_rows, rows
 
     def _formulations(self, doc_id: str, sents: dict[str, list], sent_kind: list[str],
