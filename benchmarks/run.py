@@ -187,7 +187,17 @@ class TreeMemory:
 
 
 def _import_stages() -> None:
-    import textmine.pipeline  # noqa: F401  (imports every document stage)
+    """The imports a forked pool worker inherits from the main process of a pipeline run,
+    which has read the engines' versions for the settings' fingerprint."""
+    import jieba  # noqa: F401
+    import rjieba  # noqa: F401
+
+    import textmine.clean  # noqa: F401
+    import textmine.formulations  # noqa: F401
+    import textmine.pipeline  # noqa: F401
+    import textmine.quantities  # noqa: F401
+    import textmine.spans  # noqa: F401
+    import textmine.topics  # noqa: F401
 
 
 def stages_child(spec: dict[str, Any]) -> None:
