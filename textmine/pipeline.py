@@ -57,9 +57,9 @@ DOCUMENT_TABLES = ("documents", "blocks", "sentences", "ledger", "tokens", "quan
 #: Units of the merged document-feature matrices.
 DFM_UNITS = ("document", "paragraph")
 #: Characters of raw text per batch sent to a worker (several documents, or one large one).
-#: Doubled from 120,000 (and 64 documents): on bench-laws the pool ran 6% faster and Dask
-#: 7-12% (half the transfers, and half the Parquet row groups to write), for 25-60 MB more
-#: peak memory.
+#: Doubled from 120,000 (and 64 documents): on bench-laws the pool ran 6% faster and Dask 9%
+#: (means of four runs each; half the transfers, half the Parquet row groups to write), for
+#: 25-90 MB more peak memory.
 BATCH_CHARS = 240_000
 BATCH_DOCUMENTS = 128
 
