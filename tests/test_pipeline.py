@@ -384,3 +384,20 @@ def test_command_line_streams_several_paths(tmp_path, capsys):
     assert docs["doc_id"].tolist() == ["x/2023", "y"]
     assert main(args) == 0
     assert "up to date" in capsys.readouterr().err
+
+
+def test_stage_outputs_rows_share_the_cleaned_sentence_strings() -> None:
+    """Figure and formulation rows hold the cleaned columns' own sentence strings (so results
+    sent between processes pickle each sentence once), and those equal the sentences' text."""
+    from textmine.pipeline import DocumentStages
+
+    raw = (ROOT / "corpus" / "jinan-party-building-report.txt").read_text(encoding="utf-8")
+    clean, _, _, formulations, figures = DocumentStages(Tokenizer()).stage_outputs("d", raw)
+    s = clean.sentences
+    by_id = dict(zip(s["sent_id"], zip(s["text"], s["start"], s["end"], strict=True),
+                     strict=True))
+    assert figures and formulations
+    for row in figures + formulations:
+        sentence, start, end = by_id[row["sent_id"]]
+        assert row["sentence"] is sentence
+        assert start <= row["start"] < row["end"] <= end

@@ -301,14 +301,13 @@ class DocumentStages:
                                                 spans=protected, codes=True)
         scans: dict[int, list[Span]] = {}
         formulation_rows = self._formulations(doc_id, c.sentences, sent_kind, scans)
+        # The figure rows hold the very sentence strings of the cleaned columns, as the
+        # formulation rows do: sent to the main process, each sentence is pickled once.
         rows = quantities_of_text(text, select(self.quantity_kinds), doc_id, figures=figures,
-                                  formulations=scans)
+                                  formulations=scans,
+                                  sentence_texts=dict(zip(sents["sent_id"], sents["text"],
+                                                          strict=True)))
         rows.sort(key=lambda r: r["start"])  # as extract_quantities orders them
-        # The rows' sentence texts become the very strings of the cleaned columns, as the
-        # formulation rows' are: sent to the main process, each sentence is pickled once.
-        text_of = dict(zip(sents["sent_id"], sents["text"], strict=True))
-        for row in rows:
-            row["sentence"] = text_of[row["sent_id"]]
         return c, sent_kind, cols, formulation_rows, rows
 
     def _formulations(self, doc_id: str, sents: dict[str, list], sent_kind: list[str],

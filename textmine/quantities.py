@@ -432,19 +432,23 @@ def _spans_by_sentence(original: str, text: str, sentences: list[tuple[int, int,
 
 def quantities_of_text(text: str, sentences: list[tuple[int, int, int]] | None = None,
                        doc_id: str = "doc0", *, figures: list[Span] | None = None,
-                       formulations: dict[int, list[Span]] | None = None
-                       ) -> list[dict[str, Any]]:
+                       formulations: dict[int, list[Span]] | None = None,
+                       sentence_texts: dict[int, str] | None = None) -> list[dict[str, Any]]:
     """Figure rows of one cleaned document; `sentences` are (sent_id, start, end) to read
     (default: the whole text, split at 。！？； and line breaks). `figures` (`figure_spans` of
     `text`) and `formulations` (sent_id → formulation spans of that sentence's text) let a
-    caller that already ran those scans share them; the rows are the same either way."""
+    caller that already ran those scans share them, and `sentence_texts` (sent_id → the
+    sentence's text) lets the rows hold the caller's own strings (pickled once with them);
+    the rows are the same either way."""
     if sentences is None:
         sentences = _sentences_of(text)
     rows: list[dict[str, Any]] = []
     original, text = text, simplified(text)
     for sent_id, s_start, s_end, spans in _spans_by_sentence(original, text, sentences,
                                                              figures, formulations):
-        sentence = original[s_start:s_end]  # one string shared by the sentence's rows
+        # one string shared by the sentence's rows
+        sentence = sentence_texts[sent_id] if sentence_texts is not None \
+            else original[s_start:s_end]
         times: list[tuple[int, str]] | None = None  # read when a row first needs them
         for span in spans:
             surface = span.text.replace(" ", "").replace("\u00a0", "")  # parsed without blanks
