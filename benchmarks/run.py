@@ -21,7 +21,7 @@ text and as a ratio to plain `jieba.lcut` in one process (wall-clock time, so th
 * the same document stages on a Dask LocalCluster with N workers (loopback, no dashboard)
   against the local pool — target: within 15 %; the cluster starts fresh (started and
   textmine imported before timing, as pool workers fork with it imported), so each worker
-  builds its tokenizer during the run (forked pool workers inherit their parent's); then each
+  builds its tokenizer during the run (as each forked pool worker does); then each
   of the two runs again in the same process (imports done) and, for Dask, on the same cluster,
   whose workers have kept their tokenizers, as on a cluster that outlives one run;
 * peak memory of each pipeline run, which runs in a child process of its own: the child's
@@ -113,9 +113,8 @@ def _batches(texts: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 
 def _cpu() -> float:
     """CPU seconds of this process and of its finished child processes (pool workers)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return _own_cpu() + kids.ru_utime + kids.ru_stime
 
 
 def _timed(func: Any) -> tuple[float, float]:
@@ -273,7 +272,7 @@ def child(spec: dict[str, Any]) -> None:
     if spec.get("again"):
         # The same run again in this process: its imports are done and, on Dask, the workers
         # have built their tokenizers (a worker keeps them), as on a cluster that outlives one
-        # run. Pool workers fork anew each run, with the tokenizer built in this process.
+        # run. Pool workers fork anew each run and build theirs again.
         worker_cpu = sum(client.run(_own_cpu).values()) if client is not None else 0.0
         cpu_before = _cpu()
         started = time.perf_counter()

@@ -142,9 +142,8 @@ class Engine:
         if self._fetcher is not None:
             self._fetcher.shutdown(wait=False, cancel_futures=True)
             self._fetcher = None
-        if self.client is not None:
-            if isinstance(self.scheduler, str):
-                self.client.close()
+        if self.client is not None and isinstance(self.scheduler, str):
+            self.client.close()
         self.client = None
 
     @property
