@@ -527,3 +527,31 @@ def test_load_corpus_folder_tokenizes_every_document(tok, tmp_path):
     (folder / "y.txt").write_text("羊肚菌增收。", encoding="utf-8")
     df = tokenize(load_corpus(folder), tok, use_cache=False)
     assert sorted(df["doc_id"].unique()) == ["x", "y"]
+
+
+def test_compact_tokens_codes_point_to_the_documents_own_distinct_words(tok):
+    """compact_tokens replaces each token by a code into the document's distinct words, in
+    vocabulary order; the codes give back every token of tokenize_document."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    sentences = [(0, 0, len(text))]
+    full = tok.tokenize_document(text, sentences)
+    compact = tok.compact_tokens(text, sentences)
+    words = compact["words"]
+    assert len(set(words)) == len(words)
+    assert [words[c] for c in compact["token_code"].tolist()] == full["token"].tolist()
+    rows = [tok.vocabulary.index[w] for w in words]
+    assert rows == sorted(rows)
+    assert [compact["pos_names"][c] for c in compact["pos_code"].tolist()] == \
+        full["pos"].tolist()
+
+
+def test_a_built_tokenizer_has_built_the_span_detector_tables():
+    """Building a tokenizer also compiles the formulation scan's patterns and reads jieba's
+    idioms, so its first document with a quotation costs no more than the others."""
+    from textmine import formulations
+
+    for cached in (formulations._candidate_re, formulations._lexicon_re, formulations._idioms):
+        cached.cache_clear()
+    Tokenizer()._ensure()  # builds the tokenizer
+    for cached in (formulations._candidate_re, formulations._lexicon_re, formulations._idioms):
+        assert cached.cache_info().currsize == 1, cached

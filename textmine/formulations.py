@@ -444,6 +444,14 @@ def _candidate_re() -> re.Pattern[str]:
                                 *compound_starts]))
 
 
+def prepare_scan() -> None:
+    """Compile the scan's lazily built patterns and read jieba's idioms now, not when the first
+    quotation is met (the tokenizer calls this while it builds)."""
+    _candidate_re()
+    _lexicon_re()
+    _dict_path_idioms()
+
+
 def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formulation]:
     """Formulations in `text` (one sentence or a paragraph), sorted, non-overlapping."""
     if _candidate_re().search(text) is None:

@@ -398,6 +398,14 @@ class Tokenizer:
         self._term_set = frozenset(w for w, _, _ in resolved)
         self._term_max = max(map(len, self._term_set), default=0)
         self._term_heads = frozenset(w[:2] for w in self._term_set)
+        heads: dict[str, list[str]] = {}
+        for term in sorted(self._term_set):
+            heads.setdefault(term[:2], []).append(term)
+        self._terms_by_head = {head: tuple(terms) for head, terms in heads.items()}
+        if self.protect_spans:
+            from textmine.spans import prepare_detector
+
+            prepare_detector()
 
     def _ensure(self) -> None:
         if "_engine" not in self.__dict__:
@@ -440,7 +448,10 @@ class Tokenizer:
         return found
 
     def _inside_term(self, text: str, start: int, end: int) -> bool:
-        """Whether a longer lexicon word covers text[start:end] (中央八项规定精神 over 八项规定)."""
+        """Whether a longer lexicon word covers text[start:end] (中央八项规定精神 over 八项规定).
+
+        `_terms_by_head`: the lexicon words by their first two characters (one-character
+        words: by that one)."""
         by_head = self._terms_by_head
         for a in range(max(0, end - self._term_max), start + 1):
             for term in by_head.get(text[a:a + 2], ()):
@@ -448,15 +459,6 @@ class Tokenizer:
                 if b >= end and (a, b) != (start, end) and text.startswith(term, a):
                     return True
         return False
-
-    @cached_property
-    def _terms_by_head(self) -> dict[str, tuple[str, ...]]:
-        """The lexicon words by their first two characters (one-character words: by that one)."""
-        self._ensure()
-        heads: dict[str, list[str]] = {}
-        for term in sorted(self._term_set):
-            heads.setdefault(term[:2], []).append(term)
-        return {head: tuple(terms) for head, terms in heads.items()}
 
     def _holds_term(self, text: str) -> bool:
         """Whether a lexicon word (one jieba can hold) occurs inside `text`."""
@@ -652,9 +654,16 @@ class Tokenizer:
     def compact(self, cols: dict[str, Any]) -> dict[str, Any]:
         """`compact_tokens` of the columns `tokenize_document(..., codes=True)` returned."""
         cols = dict(cols)
-        distinct, token_code = np.unique(cols.pop("row"), return_inverse=True)
-        cols["token_code"] = token_code.astype(np.int32)
-        cols["words"] = self._vocab.words[distinct].tolist()
+        rows = cols.pop("row")
+        vocab = self._vocab
+        # np.unique(rows, return_inverse=True) without sorting: rows index the vocabulary
+        present = np.zeros(len(vocab.index), dtype=bool)
+        present[rows] = True
+        distinct = np.flatnonzero(present)
+        code = np.empty(len(present), dtype=np.int32)
+        code[distinct] = np.arange(len(distinct), dtype=np.int32)
+        cols["token_code"] = code[rows]
+        cols["words"] = vocab.words[distinct].tolist()
         cols["pos_names"] = list(self._vocab.pos_names)
         return cols
 
@@ -682,7 +691,7 @@ class _Vocabulary:
     _ROW_ARRAYS = ("words", "pos_code", "length", "stop", "space", "odd")
 
     def __init__(self, capacity: int = 1 << 16):
-        self.index: dict[str, int] = {}
+        self.index = _RowIndex()
         self.generation = 0
         self.words = np.empty(capacity, dtype=object)
         self.pos_code = np.zeros(capacity, dtype=np.int32)
@@ -708,24 +717,23 @@ class _Vocabulary:
     def start_afresh_if_full(self) -> None:
         """Forget every row beyond `_VOCABULARY_LIMIT` (between documents, never within one)."""
         if len(self.index) > _VOCABULARY_LIMIT:
-            self.index = {}
+            self.index = _RowIndex()
             self.generation += 1
 
     def rows(self, words: list[str], infos) -> np.ndarray:
         """The row of each of `words`, adding the words not met before with `infos(words)`."""
         index = self.index
-        rows = np.fromiter(map(index.get, words, itertools.repeat(-1)), np.int64, len(words))
-        missing = np.flatnonzero(rows < 0).tolist()
-        if missing:
-            new_words = list(dict.fromkeys([words[i] for i in missing]))
+        rows = np.fromiter(map(index.__getitem__, words), np.int64, len(words))
+        if index.new:  # the index gave the words met for the first time the next rows
+            new_words, index.new = index.new, []
             self._add(new_words, infos(new_words))
-            rows[missing] = [index[words[i]] for i in missing]
         return rows
 
     def _add(self, new_words: list[str], infos: list[tuple[str, bool, bool, bool]]) -> None:
-        """Append distinct `new_words` with their (POS, is_stop, is_space, is_odd)."""
-        first = len(self.index)
-        end = first + len(new_words)
+        """Fill the rows the index gave distinct `new_words` with their (POS, is_stop,
+        is_space, is_odd)."""
+        end = len(self.index)
+        first = end - len(new_words)
         if end > len(self.words):
             capacity = max(2 * len(self.words), end)
             for name in self._ROW_ARRAYS:
@@ -734,7 +742,6 @@ class _Vocabulary:
                     else np.zeros(capacity, dtype=old.dtype)
                 new[:first] = old[:first]
                 setattr(self, name, new)
-        self.index.update(zip(new_words, range(first, end), strict=True))
         tags, stop, space, odd = zip(*infos, strict=True)
         self.words[first:end] = new_words
         self.pos_code[first:end] = self.pos_codes(tags)
@@ -742,6 +749,22 @@ class _Vocabulary:
         self.stop[first:end] = stop
         self.space[first:end] = space
         self.odd[first:end] = odd
+
+
+class _RowIndex(dict):
+    """token → row; a token looked up for the first time gets the next row, and waits in
+    `new` until the vocabulary fills in its columns (one pass over a document's tokens)."""
+
+    __slots__ = ("new",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.new: list[str] = []
+
+    def __missing__(self, word: str) -> int:
+        row = self[word] = len(self)
+        self.new.append(word)
+        return row
 
 
 @dataclass

@@ -327,6 +327,16 @@ def figure_spans(text: str) -> list[Span]:
     return spans
 
 
+def prepare_detector() -> None:
+    """Build the detector's lazily built tables now (the formulation patterns, jieba's idioms),
+    so that a tokenizer is ready when built and its first document pays nothing extra."""
+    try:
+        from textmine.formulations import prepare_scan
+    except ImportError:
+        return
+    prepare_scan()
+
+
 def formulation_spans_of(text: str) -> list[Span]:
     """Formulation spans from `textmine.formulations`, or none while that module lacks them."""
     try:
