@@ -35,7 +35,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: POS tags the tokenizer gives protected spans (jieba's tag set has none for them).
 # Small patterns used on the hot path, compiled once.
@@ -46,9 +46,9 @@ _DECIMAL = re.compile(r"[0-9０-９]+[.．][0-9０-９]+")
 SPAN_POS = {"quantity": "mq", "date": "t", "formulation": "nz"}
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A half-open character span [start, end) of `text` and what it is."""
+class Span(NamedTuple):
+    """A half-open character span [start, end) of `text` and what it is (a named tuple: made
+    by the thousand for every document, it is cheaper than a frozen dataclass)."""
 
     start: int
     end: int
@@ -147,6 +147,12 @@ _SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(
 _SUFFIX_RE = re.compile(_SUFFIX + "$")
 _PER = r"(?:[/／](?:月|年|日|天|人|户|亩|吨|斤|公斤|千克|平方米|小时|次|辆|张|座|件|头|只|个))"
 _SP = "[ \u00a0]?"  # news items write "18 个", "9 月 6 日"
+#: Every character that can follow the first one of a quantity (more of the number, a space,
+#: a unit, a range or a suffix): a lookahead on it refuses the one-character candidates (一 in
+#: 统一, 三 in 三是) in the regex engine, which the figure grammar would only drop afterwards.
+_QTY_SECOND = re.escape("".join(sorted(set(
+    _NUM_CHARS.replace(_D, "0123456789０１２３４５６７８９") + "\u00a0%％‰"
+    + "至到~～—－-–或" + "以之左上内多" + "".join(u[0] for u in UNIT_KINDS)))))
 _YEAR_DIGITS = rf"(?:[12１２][{_D}]{{3}}|[一二][〇○零一二三四五六七八九０-９]{{3}})"
 
 _GRAMMAR = re.compile(
@@ -178,7 +184,7 @@ _GRAMMAR = re.compile(
             | (?<![一二三四五六七八九十])二十大
             | (?<=[届大会])[一二三四五六七八九十]{{1,3}}次(?:全体)?会议
             | (?<![届一二三四五六七八九十])[一二三四五六七八九]中全会))
-  | (?P<qty>{_NUM}(?:{_SP}(?:[%％‰]|{_GUARDED_UNIT}{_PER}?))?
+  | (?P<qty>(?=.[{_QTY_SECOND}]){_NUM}(?:{_SP}(?:[%％‰]|{_GUARDED_UNIT}{_PER}?))?
         (?:{_RANGE_SEP}{_NUM}(?:{_SP}(?:[%％‰]|{_GUARDED_UNIT}{_PER}?))?)?{_SUFFIX}?))
     """,
     re.VERBOSE,
