@@ -555,3 +555,23 @@ def test_a_built_tokenizer_has_built_the_span_detector_tables():
     Tokenizer()._ensure()  # builds the tokenizer
     for cached in (formulations._candidate_re, formulations._lexicon_re, formulations._idioms):
         assert cached.cache_info().currsize == 1, cached
+
+
+def test_vocabulary_rows_stay_whole_after_an_error_while_describing_new_words():
+    """A token gets its row as it is looked up; if describing the new tokens fails, the next
+    lookup still fills their rows, so no row is left without its word."""
+    from textmine.segment import _Vocabulary
+
+    vocab = _Vocabulary()
+
+    def failing(words):
+        raise RuntimeError("no description")
+
+    def describe(words):
+        return [("n", False, False, False)] * len(words)
+
+    with pytest.raises(RuntimeError):
+        vocab.rows(["乡村", "振兴"], failing)
+    rows = vocab.rows(["振兴", "党建"], describe)
+    assert vocab.words[rows].tolist() == ["振兴", "党建"]
+    assert vocab.words[vocab.rows(["乡村"], describe)].tolist() == ["乡村"]

@@ -725,8 +725,8 @@ class _Vocabulary:
         index = self.index
         rows = np.fromiter(map(index.__getitem__, words), np.int64, len(words))
         if index.new:  # the index gave the words met for the first time the next rows
-            new_words, index.new = index.new, []
-            self._add(new_words, infos(new_words))
+            self._add(index.new, infos(index.new))
+            index.new = []  # only once filled: after an error the next call fills them
         return rows
 
     def _add(self, new_words: list[str], infos: list[tuple[str, bool, bool, bool]]) -> None:
