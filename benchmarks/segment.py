@@ -16,6 +16,7 @@ jieba.lcut.) Rows:
   modules imported), cache still empty: the throughput a long run sees;
 - tokenize warm cache — a new process and Tokenizer reading the cache the cold run wrote;
 - parts of the cold run: the span detector (textmine.spans) and jieba-rs tagging alone.
+Last, the ratio of the tokenizer-ready row within each repeat, to show the spread.
 """
 
 from __future__ import annotations
@@ -114,10 +115,13 @@ def main() -> None:
             ("  part: span detector alone", "spans"),
             ("  part: jieba-rs tag alone", "rjieba-tag")]
     results = {}
+    per_repeat: list[dict[str, dict]] = []
     for _ in range(args.repeat):
+        per_repeat.append({})
         with tempfile.TemporaryDirectory() as cache_dir:
             for _, phase in rows:
                 r = _run(phase, args.corpus, cache_dir)
+                per_repeat[-1][phase] = dict(r)
                 best = results.get(phase)
                 if best is not None:
                     r["cpu"] = min(r["cpu"], best["cpu"])  # best wall and best CPU time
@@ -136,6 +140,11 @@ def main() -> None:
         mbs = r["bytes"] / r["seconds"] / 1e6
         print(f"{label:40s} {mbs:8.2f} {mbs / base:8.2f} {r['seconds']:8.2f} {r['cpu']:8.2f} "
               f"{base_cpu / r['cpu']:8.2f} {r['peak_mb']:8.0f}")
+    # The ratio within each repeat (the phases of one repeat run one after the other): its
+    # spread shows how much the machine's state moves the ratio from run to run.
+    ratios = [rep["jieba"]["seconds"] / rep["cold-ready"]["seconds"] for rep in per_repeat]
+    print("tokenize cold, tokenizer ready, × lcut within each repeat: "
+          + ", ".join(f"{x:.2f}" for x in ratios))
 
 
 if __name__ == "__main__":
