@@ -753,7 +753,8 @@ class _Vocabulary:
 
 class _RowIndex(dict):
     """token → row; a token looked up for the first time gets the next row, and waits in
-    `new` until the vocabulary fills in its columns (one pass over a document's tokens)."""
+    `new` until the vocabulary fills in its columns (one pass over a document's tokens).
+    A subscript adds the token: test membership with `in` or `get`."""
 
     __slots__ = ("new",)
 
