@@ -76,3 +76,15 @@ def test_spans_sorted_non_overlapping_and_within_sentences() -> None:
         for s in figure_spans(text):
             assert not any(c in s.text for c in "，、：")
             assert s.pos in {"mq", "t", "nz"}
+
+
+def test_traditional_figures_read_like_simplified_ones_at_the_same_offsets() -> None:
+    from textmine.spans import simplified
+
+    text = "全國糧食產量達到三億七千萬噸，兩個\ud800 😀 新建學校五百個。"
+    # one code point for one: offsets into the simplified text are offsets into the original
+    assert simplified(text) == "全国糧食产量达到三亿七千万吨，两个\ud800 😀 新建学校五百个。"
+    found = figure_spans(text)
+    assert [(s.start, s.end, s.text) for s in found] == [
+        (8, 14, "三億七千萬噸"), (25, 28, "五百個")]
+    assert all(text[s.start:s.end] == s.text for s in found)

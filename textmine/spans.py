@@ -37,6 +37,8 @@ import functools
 import re
 from typing import NamedTuple
 
+import numpy as np
+
 #: POS tags the tokenizer gives protected spans (jieba's tag set has none for them).
 # Small patterns used on the hot path, compiled once.
 _ENDS_WAN_YI = re.compile("[万亿]$")
@@ -113,8 +115,24 @@ def simplified(text: str) -> str:
 
     Memoised for the last documents: the figure grammar and the figures table both read the
     simplified document, and the search for traditional characters runs through all of it.
+    The mapping goes through a code-point table in numpy: `str.translate` looks every
+    character up in a dict, 4 ms for a report of the 1950s.
     """
-    return text.translate(_T2S) if _TRADITIONAL.search(text) else text
+    if not _TRADITIONAL.search(text):
+        return text
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    mapped = np.where(codes < 0x10000, _t2s_table()[codes & 0xFFFF], codes).astype("<u4")
+    return mapped.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+@functools.cache
+def _t2s_table() -> np.ndarray:
+    """`_T2S` as an array over the Basic Multilingual Plane (every character maps to itself
+    unless `_T2S` names it)."""
+    table = np.arange(0x10000, dtype="<u4")
+    for source, target in _T2S.items():
+        table[source] = target
+    return table
 
 
 #: Count units a single Chinese numeral may take (三人, 五户); others read as words or lists.
