@@ -12,9 +12,11 @@ lexicon read those reports, so its figures are in-sample). Both are measured on
 
 Also printed: entries, and the mean length of Han tokens on the national reports; then the
 same figures for tests/annotations/governance_terms_natural.txt (terms as they come, whole in
-plain jieba or not) on ../shared/corpora/cpc-congress-reports, with a build that leaves those
-reports out beside the shipped lexicon (which read them).
-Usage: ``python benchmarks/lexicon_holdout.py`` (about two minutes).
+plain jieba or not) on ../shared/corpora/cpc-congress-reports, and for
+tests/annotations/governance_terms_party_news.txt (party-building and grassroots terms as they
+come) on ../shared/corpora/party-building-news, each with a build that leaves those reports out
+beside the shipped lexicon (which read them).
+Usage: ``python benchmarks/lexicon_holdout.py`` (about five minutes).
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ HELD_OUT = "gov-work-reports-provincial-2026"
 TERMS = ROOT / "tests" / "annotations" / "governance_terms.txt"
 NATURAL = "cpc-congress-reports"
 NATURAL_TERMS = ROOT / "tests" / "annotations" / "governance_terms_natural.txt"
+PARTY_NEWS = "party-building-news"
+PARTY_NEWS_TERMS = ROOT / "tests" / "annotations" / "governance_terms_party_news.txt"
 HAN = "\u4e00", "\u9fff"
 
 
@@ -82,7 +86,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for corpus, terms_path, kind, label in (
                 (HELD_OUT, TERMS, "held-out", "held-out build (2026 excluded)"),
-                (NATURAL, NATURAL_TERMS, "natural", "build without the CPC reports")):
+                (NATURAL, NATURAL_TERMS, "natural", "build without the CPC reports"),
+                (PARTY_NEWS, PARTY_NEWS_TERMS, "party news", "build without the party news")):
             if not (CORPORA / corpus).is_dir():
                 print(f"{CORPORA / corpus} not available", file=sys.stderr)
                 continue
