@@ -365,10 +365,13 @@ def _unsupported_encoding(path: Path, what: str) -> InputError:
 def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
     """Decode a text file's bytes; returns (text, codec) or raises InputError naming `path`.
 
-    Order: byte-order marks, strict UTF-8, BOM-less UTF-16, then charset-normalizer limited
-    to GB18030/GBK, Big5 and UTF-16; UTF-8 stretches mixed with GBK ones are read too.
+    Order: the signatures of binary formats (ZIP, PDF, OLE, PNG, JPEG), byte-order marks,
+    strict UTF-8, BOM-less UTF-16, then charset-normalizer limited to GB18030/GBK, Big5 and
+    UTF-16; UTF-8 stretches mixed with GBK ones are read too.
     """
     path = Path(path)
+    if _binary_hint(data):  # another format's signature: no encoding guess may read it as text
+        raise _binary_error(path, data, "its first bytes are another file format's signature")
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
