@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from textmine.cache import Cache
-from textmine.clean import as_clean_corpus
+from textmine.clean import as_clean_corpus, clean_corpus
 from textmine.corpus import Corpus, load_corpus
 from textmine.segment import (
     TOKEN_COLUMNS,
@@ -262,6 +262,26 @@ def test_vocabulary_table_starting_afresh_changes_no_token(monkeypatch):
         for column, values in expected.items():
             assert got[column].tolist() == values.tolist(), column
     assert tables[0] is not tables[1]
+
+
+def test_tokens_table_is_the_same_by_every_route(tmp_path, monkeypatch):
+    """Serially without a cache the table is assembled from the vocabulary's rows; with a
+    cache, or when a document could make the vocabulary start afresh, from per-document
+    codes. Both give the same table, and the table is the documents' own tokens."""
+    import textmine.segment as segment
+
+    corpus = Corpus.from_texts({"a": SAMPLE.read_text(encoding="utf-8"),
+                                "b": "共选派第一书记2278人，平均年龄42.7岁。", "c": "",
+                                "d": "葫芦套村村集体增收40余万元，党建引领基层治理。"})
+    by_rows = tokenize(corpus, Tokenizer(), use_cache=False)
+    by_codes = tokenize(corpus, Tokenizer(), cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(by_rows, by_codes)
+    texts = dict(zip(corpus.documents["doc_id"], clean_corpus(corpus).documents["text"],
+                     strict=True))
+    assert all(texts[d][s:e] == t for d, s, e, t in zip(
+        by_rows["doc_id"], by_rows["start"], by_rows["end"], by_rows["token"], strict=True))
+    monkeypatch.setattr(segment, "_VOCABULARY_LIMIT", 50)  # starts afresh between documents
+    pd.testing.assert_frame_equal(tokenize(corpus, Tokenizer(), use_cache=False), by_rows)
 
 
 def test_term_coverage_counts_terms_and_occurrences(tok):

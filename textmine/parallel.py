@@ -61,6 +61,11 @@ def _call_worker_function(item: Any) -> Any:
     return _WORKER_FUNC(item)
 
 
+def runs_serially(n_jobs: int | None, scheduler: Any, n_items: int) -> bool:
+    """Whether `map_documents` computes in this process, one item after another."""
+    return scheduler is None and min(effective_jobs(n_jobs), max(1, n_items)) == 1
+
+
 def map_documents(func: Callable[[T], R], items: Sequence[T], *, n_jobs: int | None = 1,
                   scheduler: Any = None, desc: str = "", quiet: bool = True,
                   chunksize: int | None = None) -> list[R]:
@@ -71,6 +76,8 @@ def map_documents(func: Callable[[T], R], items: Sequence[T], *, n_jobs: int | N
     once per worker.
     """
     items = list(items)
+    if runs_serially(n_jobs, scheduler, len(items)):
+        return [func(item) for item in progress(items, len(items), desc, quiet)]
     client = get_client(scheduler)
     if client is not None:
         futures = client.map(func, items, pure=False)
@@ -81,8 +88,6 @@ def map_documents(func: Callable[[T], R], items: Sequence[T], *, n_jobs: int | N
             client.close()
         return out
     jobs = min(effective_jobs(n_jobs), max(1, len(items)))
-    if jobs == 1:
-        return [func(item) for item in progress(items, len(items), desc, quiet)]
     if chunksize is None:
         chunksize = max(1, len(items) // (jobs * 8))
     with ProcessPoolExecutor(max_workers=jobs, initializer=_install_worker_function,

@@ -884,11 +884,16 @@ def _jieba_dictionary(path: str | None = None) -> tuple[dict[str, int], dict[str
 
 # -- corpus level --------------------------------------------------------------------------
 class _DocumentTokens:
-    """Picklable per-document job: tokens of one document, from the cache when possible."""
+    """Picklable per-document job: tokens of one document, from the cache when possible.
 
-    def __init__(self, tokenizer: Tokenizer, cache):
+    With `rows` (no cache, this process only) the columns keep the rows of the tokenizer's
+    vocabulary (`tokenize_document(..., codes=True)`) instead of per-document codes.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, cache, rows: bool = False):
         self.tokenizer = tokenizer
         self.cache = cache
+        self.rows = rows
 
     def __call__(self, item: tuple[str, Any]) -> tuple[dict, bool]:
         """(columns, True if they came from the cache) of `item`: a document's text and its
@@ -896,6 +901,8 @@ class _DocumentTokens:
         text, sentences = item
         tok = self.tokenizer
         if self.cache is None or not self.cache.enabled:
+            if self.rows:
+                return tok.tokenize_document(text, sentences, codes=True), False
             return tok.compact_tokens(text, sentences), False
         from textmine.cache import make_key
 
@@ -920,7 +927,7 @@ def tokenize(corpus_or_text: Any, tokenizer: Tokenizer | None = None, *,
     """
     from textmine.cache import Cache
     from textmine.clean import as_clean_corpus
-    from textmine.parallel import map_documents
+    from textmine.parallel import map_documents, runs_serially
 
     clean = as_clean_corpus(corpus_or_text)
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
@@ -932,10 +939,17 @@ def tokenize(corpus_or_text: Any, tokenizer: Tokenizer | None = None, *,
     texts = list(clean.documents["text"])
     items = list(zip(texts, _sentences_by_document(doc_ids, clean.analysis_sentences(kinds)),
                      strict=True))
-    job = _DocumentTokens(tokenizer, cache)
+    # Serially and without a cache, the columns keep this process's vocabulary rows and the
+    # table is assembled from them once; safe while no document can make the vocabulary start
+    # afresh (each character brings at most one new token, the joints between gaps one more).
+    rows = (cache is None and runs_serially(n_jobs, scheduler, len(items))
+            and len(tokenizer.vocabulary.index) + sum(map(len, texts)) < _VOCABULARY_LIMIT)
+    job = _DocumentTokens(tokenizer, cache, rows=rows)
     done = map_documents(job, items, n_jobs=n_jobs, scheduler=scheduler, desc="tokenize",
                          quiet=quiet)
-    df = _assemble(doc_ids, [cols for cols, _ in done])
+    results = [cols for cols, _ in done]
+    df = (_assemble_rows(doc_ids, results, tokenizer.vocabulary) if rows
+          else _assemble(doc_ids, results))
     hits = sum(hit for _, hit in done)
     df.attrs["cache"] = {"hits": hits, "misses": len(done) - hits,
                          "directory": str(cache.directory) if cache is not None else None}
@@ -962,11 +976,9 @@ def _sentence_bytes(sentences: Any) -> bytes:
 
 def _assemble(doc_ids: list[str], results: list[dict]) -> pd.DataFrame:
     """The tokens table from each document's `Tokenizer.compact_tokens`, in document order."""
+    if not any(len(r["start"]) for r in results):
+        return _empty_tokens_table()
     lengths = [len(r["start"]) for r in results]
-    if not results or sum(lengths) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            TOKEN_COLUMNS, [object, "int64", "int64", object, object, "int64", "int64", bool],
-            strict=True)})
     n_words = [len(r["words"]) for r in results]
     words = list(itertools.chain.from_iterable(r["words"] for r in results))
     # each document's codes point into its own word list: shift them to the joined list
@@ -977,14 +989,47 @@ def _assemble(doc_ids: list[str], results: list[dict]) -> pd.DataFrame:
         np.asarray([pos_names.setdefault(p, len(pos_names)) for p in r["pos_names"]],
                    dtype=np.int64)[r["pos_code"]] if len(r["pos_code"]) else
         np.zeros(0, np.int64) for r in results])
+    return _tokens_table(doc_ids, results, _strings_by_code(words, token_code),
+                         _strings_by_code(list(pos_names), pos_code))
+
+
+def _assemble_rows(doc_ids: list[str], results: list[dict], vocab: _Vocabulary
+                   ) -> pd.DataFrame:
+    """The tokens table from each document's `tokenize_document(..., codes=True)` columns,
+    whose rows all belong to `vocab` as it is now."""
+    if not any(len(r["start"]) for r in results):
+        return _empty_tokens_table()
+    rows = np.concatenate([r["row"] for r in results])
+    # the distinct rows, in row order, and each token's place among them (as in `compact`)
+    present = np.zeros(len(vocab.index), dtype=bool)
+    present[rows] = True
+    distinct = np.flatnonzero(present)
+    code = np.empty(len(present), dtype=np.int64)
+    code[distinct] = np.arange(len(distinct), dtype=np.int64)
+    pos_code = np.concatenate([r["pos_code"] for r in results])
+    return _tokens_table(doc_ids, results, _strings_by_code(vocab.words[distinct].tolist(),
+                                                            code[rows]),
+                         _strings_by_code(list(vocab.pos_names), pos_code))
+
+
+def _empty_tokens_table() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+        TOKEN_COLUMNS, [object, "int64", "int64", object, object, "int64", "int64", bool],
+        strict=True)})
+
+
+def _tokens_table(doc_ids: list[str], results: list[dict], token: pd.Series, pos: pd.Series
+                  ) -> pd.DataFrame:
+    """TOKEN_COLUMNS from the documents' columns and the token and pos columns built."""
+    lengths = [len(r["start"]) for r in results]
     doc_index = np.repeat(np.arange(len(doc_ids), dtype=np.int64), lengths)
     return pd.DataFrame({
         "doc_id": _strings_by_code(doc_ids, doc_index),
         "sent_id": np.concatenate([r["sent_id"] for r in results]),
         "token_id": np.arange(len(doc_index), dtype=np.int64) - np.repeat(
             np.cumsum(lengths) - lengths, lengths),
-        "token": _strings_by_code(words, token_code),
-        "pos": _strings_by_code(list(pos_names), pos_code),
+        "token": token,
+        "pos": pos,
         "start": np.concatenate([r["start"] for r in results]),
         "end": np.concatenate([r["end"] for r in results]),
         "is_stop": np.concatenate([r["is_stop"] for r in results]),
