@@ -901,8 +901,10 @@ class _DocumentTokens:
         text, sentences = item
         tok = self.tokenizer
         if self.cache is None or not self.cache.enabled:
-            if self.rows:
-                return tok.tokenize_document(text, sentences, codes=True), False
+            if self.rows:  # kept until the table is assembled: as int32, half the memory
+                cols = tok.tokenize_document(text, sentences, codes=True)
+                return {k: v.astype(np.int32) if v.dtype == np.int64 else v
+                        for k, v in cols.items()}, False
             return tok.compact_tokens(text, sentences), False
         from textmine.cache import make_key
 
@@ -999,7 +1001,7 @@ def _assemble_rows(doc_ids: list[str], results: list[dict], vocab: _Vocabulary
     whose rows all belong to `vocab` as it is now."""
     if not any(len(r["start"]) for r in results):
         return _empty_tokens_table()
-    rows = np.concatenate([r["row"] for r in results])
+    rows = np.concatenate([r["row"] for r in results], dtype=np.int64)
     # the distinct rows, in row order, and each token's place among them (as in `compact`)
     present = np.zeros(len(vocab.index), dtype=bool)
     present[rows] = True
@@ -1025,15 +1027,15 @@ def _tokens_table(doc_ids: list[str], results: list[dict], token: pd.Series, pos
     doc_index = np.repeat(np.arange(len(doc_ids), dtype=np.int64), lengths)
     return pd.DataFrame({
         "doc_id": _strings_by_code(doc_ids, doc_index),
-        "sent_id": np.concatenate([r["sent_id"] for r in results]),
+        "sent_id": np.concatenate([r["sent_id"] for r in results], dtype=np.int64),
         "token_id": np.arange(len(doc_index), dtype=np.int64) - np.repeat(
             np.cumsum(lengths) - lengths, lengths),
         "token": token,
         "pos": pos,
-        "start": np.concatenate([r["start"] for r in results]),
-        "end": np.concatenate([r["end"] for r in results]),
+        "start": np.concatenate([r["start"] for r in results], dtype=np.int64),
+        "end": np.concatenate([r["end"] for r in results], dtype=np.int64),
         "is_stop": np.concatenate([r["is_stop"] for r in results]),
-    })
+    }, copy=False)  # the arrays are new: no need for pandas to copy them into blocks
 
 
 def _strings_by_code(values: list[str], codes: np.ndarray) -> pd.Series:
