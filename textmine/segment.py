@@ -1001,13 +1001,13 @@ def _assemble_rows(doc_ids: list[str], results: list[dict], vocab: _Vocabulary
     whose rows all belong to `vocab` as it is now."""
     if not any(len(r["start"]) for r in results):
         return _empty_tokens_table()
-    rows = np.concatenate([r["row"] for r in results], dtype=np.int64)
+    rows = np.concatenate([r["row"] for r in results])
     # the distinct rows, in row order, and each token's place among them (as in `compact`)
     present = np.zeros(len(vocab.index), dtype=bool)
     present[rows] = True
     distinct = np.flatnonzero(present)
-    code = np.empty(len(present), dtype=np.int64)
-    code[distinct] = np.arange(len(distinct), dtype=np.int64)
+    code = np.empty(len(present), dtype=np.int32)
+    code[distinct] = np.arange(len(distinct), dtype=np.int32)
     pos_code = np.concatenate([r["pos_code"] for r in results])
     return _tokens_table(doc_ids, results, _strings_by_code(vocab.words[distinct].tolist(),
                                                             code[rows]),
@@ -1024,7 +1024,7 @@ def _tokens_table(doc_ids: list[str], results: list[dict], token: pd.Series, pos
                   ) -> pd.DataFrame:
     """TOKEN_COLUMNS from the documents' columns and the token and pos columns built."""
     lengths = [len(r["start"]) for r in results]
-    doc_index = np.repeat(np.arange(len(doc_ids), dtype=np.int64), lengths)
+    doc_index = np.repeat(np.arange(len(doc_ids), dtype=np.int32), lengths)
     return pd.DataFrame({
         "doc_id": _strings_by_code(doc_ids, doc_index),
         "sent_id": np.concatenate([r["sent_id"] for r in results], dtype=np.int64),
