@@ -655,15 +655,8 @@ class Tokenizer:
         """`compact_tokens` of the columns `tokenize_document(..., codes=True)` returned."""
         cols = dict(cols)
         rows = cols.pop("row")
-        vocab = self._vocab
-        # np.unique(rows, return_inverse=True) without sorting: rows index the vocabulary
-        present = np.zeros(len(vocab.index), dtype=bool)
-        present[rows] = True
-        distinct = np.flatnonzero(present)
-        code = np.empty(len(present), dtype=np.int32)
-        code[distinct] = np.arange(len(distinct), dtype=np.int32)
-        cols["token_code"] = code[rows]
-        cols["words"] = vocab.words[distinct].tolist()
+        distinct, cols["token_code"] = _distinct_rows(rows, len(self._vocab.index))
+        cols["words"] = self._vocab.words[distinct].tolist()
         cols["pos_names"] = list(self._vocab.pos_names)
         return cols
 
@@ -675,6 +668,17 @@ class Tokenizer:
 
 
 _VOCABULARY_LIMIT = 2_000_000
+
+
+def _distinct_rows(rows: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(rows, return_inverse=True)` without sorting, for rows below `n_rows`: the
+    distinct rows in ascending order, and each row's place among them (int32)."""
+    present = np.zeros(n_rows, dtype=bool)
+    present[rows] = True
+    distinct = np.flatnonzero(present)
+    code = np.empty(n_rows, dtype=np.int32)
+    code[distinct] = np.arange(len(distinct), dtype=np.int32)
+    return distinct, code[rows]
 
 
 class _Vocabulary:
@@ -1001,16 +1005,11 @@ def _assemble_rows(doc_ids: list[str], results: list[dict], vocab: _Vocabulary
     whose rows all belong to `vocab` as it is now."""
     if not any(len(r["start"]) for r in results):
         return _empty_tokens_table()
-    rows = np.concatenate([r["row"] for r in results])
-    # the distinct rows, in row order, and each token's place among them (as in `compact`)
-    present = np.zeros(len(vocab.index), dtype=bool)
-    present[rows] = True
-    distinct = np.flatnonzero(present)
-    code = np.empty(len(present), dtype=np.int32)
-    code[distinct] = np.arange(len(distinct), dtype=np.int32)
+    distinct, token_code = _distinct_rows(np.concatenate([r["row"] for r in results]),
+                                          len(vocab.index))
     pos_code = np.concatenate([r["pos_code"] for r in results])
     return _tokens_table(doc_ids, results, _strings_by_code(vocab.words[distinct].tolist(),
-                                                            code[rows]),
+                                                            token_code),
                          _strings_by_code(list(vocab.pos_names), pos_code))
 
 
