@@ -391,7 +391,7 @@ def test_natural_governance_terms_on_the_cpc_congress_reports(tok):
     without these reports) is printed by `benchmarks/lexicon_holdout.py` and is in LEXICON.md.
     """
     figures = _coverage(tok, NATURAL_TERMS, "cpc-congress-reports", at_least=300)
-    # measured, in-sample: 75.1% never cut, 89.3% of 4,874 occurrences uncut
+    # measured, in-sample: 75.9% never cut, 89.9% of 4,874 occurrences uncut
     # (plain jieba: 40.8% and 51.8%; 71.0% and 85.2% before the older-period tier)
     assert figures["never cut"] >= 0.74, figures
     assert figures["occurrences uncut"] >= 0.88, figures
@@ -400,14 +400,16 @@ def test_natural_governance_terms_on_the_cpc_congress_reports(tok):
 def test_party_building_terms_on_the_party_building_news(tok):
     """Party-building and grassroots terms as they come, on the news genre of the sample.
 
-    In-sample for the shipped lexicon; the held-out figure is in LEXICON.md. Far from the
-    government reports' figures: most cut terms are local compounds (学院党委, 本科生党支部).
+    In-sample for the shipped lexicon; the held-out figure is in LEXICON.md. Still below the
+    government reports' figures: many cut terms are compounds of common words or local names
+    (实践/活动, 公管/之声).
     """
     figures = _coverage(tok, PARTY_NEWS_TERMS, "party-building-news", at_least=200)
-    # measured, in-sample: 52.4% isolated, 70.6% of occurrences uncut (plain jieba: 30.2%
-    # and 51.7%; 50.0% and 69.9% before the grassroots field of part 3)
-    assert figures["isolated"] >= 0.51, figures
-    assert figures["occurrences uncut"] >= 0.69, figures
+    # measured, in-sample: 62.3% isolated, 74.8% of occurrences uncut (plain jieba: 30.2%
+    # and 51.7%; 52.4% and 70.6% before the new-era field of part 3, 50.0% and 69.9% before
+    # the grassroots field)
+    assert figures["isolated"] >= 0.61, figures
+    assert figures["occurrences uncut"] >= 0.74, figures
 
 
 def test_lexicon_build_is_deterministic_and_keeps_the_curated_parts(tmp_path):
