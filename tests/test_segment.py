@@ -438,6 +438,26 @@ def test_lexicon_build_is_deterministic_and_keeps_the_curated_parts(tmp_path):
     assert not [w for w in extracted if any(term in w for term in COMMISSIONED)]
 
 
+def test_curated_candidates_check_finds_the_terms_a_candidate_would_cut(tok):
+    """scripts/check_curated.py: a candidate overlapping a commissioned term, and one ending
+    inside a longer term of the national reports, are reported with what they would cut."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_curated",
+                                                  ROOT / "scripts" / "check_curated.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    assert set(check.COMMISSIONED) == set(COMMISSIONED)
+    assert check.commissioned_cuts(("治理效能", 1011, "n"), tok) == ["基层治理效能"]
+    assert check.commissioned_cuts(("非物质文化遗产",), tok) == []
+    texts = [p.read_text(encoding="utf-8")
+             for p in sorted(corpora("gov-work-reports-national").glob("199*.txt"))]
+    seen, crossed = check.crossings(["社会主义市场经济", "非物质文化遗产"], texts, tok)
+    assert seen["社会主义市场经济"] >= 10
+    assert crossed["社会主义市场经济"].most_common(1)[0][0] == "社会主义市场经济体制"
+    assert sum(crossed["非物质文化遗产"].values()) == 0
+
+
 # -- pickling, scikit-learn, process pools ------------------
 def _cut_in_worker(tok_and_text):
     tok, text = tok_and_text
