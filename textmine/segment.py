@@ -906,6 +906,8 @@ class _DocumentTokens:
         tok = self.tokenizer
         if self.cache is None or not self.cache.enabled:
             if self.rows:  # kept until the table is assembled: as int32, half the memory
+                # (offsets fit: `tokenize` takes this route only for corpora shorter than
+                # _VOCABULARY_LIMIT characters)
                 cols = tok.tokenize_document(text, sentences, codes=True)
                 return {k: v.astype(np.int32) if v.dtype == np.int64 else v
                         for k, v in cols.items()}, False
