@@ -452,8 +452,12 @@ def prepare_scan() -> None:
     _dict_path_idioms()
 
 
-def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formulation]:
-    """Formulations in `text` (one sentence or a paragraph), sorted, non-overlapping."""
+def scan_formulations(text: str, *, include_quotes: bool = False,
+                      details: bool = True) -> list[Formulation]:
+    """Formulations in `text` (one sentence or a paragraph), sorted, non-overlapping.
+
+    `details=False` leaves out each formulation's number and members (None and ()): the span
+    detector needs only where formulations are and of what kind."""
     if _candidate_re().search(text) is None:
         return []  # the common case: nothing any rule below could match
     found: list[Formulation] = []
@@ -478,7 +482,7 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
         kind, members = _classify_quote(content, before, after)
         # An outer speech quotation may hold an inner quoted coinage (‘专属网格员+党建指导员’).
         if kind == "quote":
-            inner = scan_formulations(content, include_quotes=include_quotes)
+            inner = scan_formulations(content, include_quotes=include_quotes, details=details)
             inner = [f for f in inner if f.surface != content]
             if inner:
                 for f in inner:
@@ -492,7 +496,7 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
             taken.append((m.start(), m.end()))
             continue
         number = None
-        if kind == "numbered":
+        if kind == "numbered" and details:
             number = _count_of(content)
             members = _members_around(text, m.start(), m.end(), number)
         found.append(Formulation(start, end, content, kind, number, members))
@@ -516,8 +520,10 @@ def scan_formulations(text: str, *, include_quotes: bool = False) -> list[Formul
                     continue
                 if _DATE_OR_ORDINAL_MARK.search(surface):
                     continue
-            number = _count_of(surface)
-            members = _members_around(text, s, e, number)
+            number, members = None, ()
+            if details:
+                number = _count_of(surface)
+                members = _members_around(text, s, e, number)
             found.append(Formulation(s, e, surface, "numbered", number, members))
             k = bisect.bisect_left(taken_starts, s)
             taken_starts.insert(k, s)
@@ -533,7 +539,7 @@ def formulation_spans(text: str, *, scanned: list[Formulation] | None = None) ->
     dropped and the other formulations are the same either way), so one scan serves both.
     """
     if scanned is None:
-        scanned = scan_formulations(text)
+        scanned = scan_formulations(text, details=False)
     return [Span(f.start, f.end, "formulation", f.surface)
             for f in scanned if f.kind != "quote"]
 

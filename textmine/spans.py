@@ -163,6 +163,7 @@ _GUARDED_UNIT = rf"(?=[{re.escape(''.join(sorted({u[0] for u in UNIT_KINDS})))}]
 _SUFFIX = (r"(?:以上|以下|以内|之内|左右|上下(?![游级班楼])|内(?![容部外涵地陆需销河蒙乱政])"
            r"|(?<=[倍年])多)")
 _SUFFIX_RE = re.compile(_SUFFIX + "$")
+_SUFFIX_LAST = frozenset("上下内右多")  # the last characters of every `_SUFFIX` alternative
 _PER = r"(?:[/／](?:月|年|日|天|人|户|亩|吨|斤|公斤|千克|平方米|小时|次|辆|张|座|件|头|只|个))"
 _SP = "[ \u00a0]?"  # news items write "18 个", "9 月 6 日"
 #: Every character that can follow the first one of a quantity (more of the number, a space,
@@ -232,6 +233,18 @@ _UNIT_BLOCKED_BY = {
     "个": "体性案", "道": "路理", "处": "理置罚", "里": "程面", "人": "转帮"}
 
 
+def _without_suffix_and_per(surface: str) -> str:
+    """`surface` without its trailing qualifier (以上, 左右 …) and then its per-unit (/年).
+
+    The two substitutions are tried only where the last character or a slash allows them:
+    most figures have neither, and this runs for every figure candidate."""
+    if surface[-1:] in _SUFFIX_LAST:
+        surface = _SUFFIX_RE.sub("", surface)
+    if "/" in surface or "／" in surface:
+        surface = _PER_RE.sub("", surface)
+    return surface
+
+
 def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     """Return the end of the accepted figure (maybe shortened), or -1 to reject it."""
     nxt = text[end] if end < len(text) else " "
@@ -240,11 +253,10 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
         if not _ENDS_WAN_YI.search(surface[:-1]):
             return -1
         end, surface = end - 1, surface[:-1]  # 两千三百万台湾同胞 → 两千三百万
-    after = text[end:end + 2].lstrip(" ")
-    if surface[-1] in "栋幢层楼号室座" and after[:1].isdigit():
+    if surface[-1] in "栋幢层楼号室座" and text[end:end + 2].lstrip(" ")[:1].isdigit():
         return -1  # an address: 紫菘 4 栋 607, B座3层
     surface = surface.replace(" ", "").replace("\u00a0", "")
-    if _COHORT.match(surface):
+    if surface[-1] in "级届" and _COHORT.match(surface):
         return -1  # 2024级本科生, 2020届: a cohort label
     prev = text[start - 1] if start else " "
     nxt = text[end] if end < len(text) else " "
@@ -257,7 +269,7 @@ def _accept_quantity(text: str, start: int, end: int, surface: str) -> int:
     if len(surface) >= 7 and len(_DIGIT_RUN.findall(surface)) >= 7 and not _NOT_PHONE.search(
             surface):
         return -1  # phone, ID, account numbers
-    bare = _PER_RE.sub("", _SUFFIX_RE.sub("", surface))
+    bare = _without_suffix_and_per(surface)
     has_unit = bare.endswith(_UNIT_WORDS) or surface[-1] in "%％‰"
     arabic = _ARABIC_DIGIT.search(surface) is not None
     if not arabic:
@@ -293,7 +305,7 @@ def _accept_chinese(text: str, start: int, end: int, surface: str, has_unit: boo
     if prev and (prev in "第单统唯万一之某初周每其逐同若这那哪" or prev.isalpha() and
                  _is_han(prev) and prev in "专合划整归均齐纯独"):
         return -1
-    unit = _PER_RE.sub("", _SUFFIX_RE.sub("", rest))
+    unit = _without_suffix_and_per(rest)
     if unit.startswith(("余", "多", "几")):
         unit = unit[1:]
     if number in ("一", "壹") and unit != "倍" or number == "两" and unit in _WEAK_CN_UNITS:
