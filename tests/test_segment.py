@@ -377,11 +377,11 @@ def test_governance_terms_on_the_2026_provincial_reports(tok):
     figures = _coverage(tok, TERMS, "gov-work-reports-provincial-2026", at_least=200)
     isolated, never_cut = figures["isolated"], figures["never cut"]
     uncut = figures["occurrences uncut"]
-    # measured, in-sample: 89.3% isolated, 83.7% never cut, 93.1% of 9,247 occurrences uncut
+    # measured, in-sample: 90.7% isolated, 85.2% never cut, 94.0% of 9,247 occurrences uncut
     # (75.6% never cut and 86.6% uncut with the lexicon before scripts/build_lexicon.py)
-    assert isolated >= 0.88, isolated
-    assert never_cut >= 0.83, never_cut
-    assert uncut >= 0.92, uncut
+    assert isolated >= 0.90, isolated
+    assert never_cut >= 0.85, never_cut
+    assert uncut >= 0.93, uncut
 
 
 def test_natural_governance_terms_on_the_cpc_congress_reports(tok):
