@@ -88,3 +88,16 @@ def test_traditional_figures_read_like_simplified_ones_at_the_same_offsets() -> 
     assert [(s.start, s.end, s.text) for s in found] == [
         (8, 14, "三億七千萬噸"), (25, 28, "五百個")]
     assert all(text[s.start:s.end] == s.text for s in found)
+
+
+def test_suffix_shortcut_knows_every_last_character_of_the_suffixes():
+    """`_without_suffix_and_per` tries the suffix substitution only on figures ending in one of
+    `_SUFFIX_LAST`: a suffix added to `_SUFFIX` with another last character must be added there
+    too, or figures ending in it would keep it as part of their unit."""
+    from textmine.spans import _SUFFIX_LAST, _SUFFIX_RE
+
+    heads = ["", "以", "之", "左", "上", "倍", "年", "3"]
+    missed = {chr(c) for c in range(0x20, 0xA000) for head in heads
+              if _SUFFIX_RE.search(head + chr(c)) and chr(c) not in _SUFFIX_LAST}
+    assert not missed
+    assert {s[-1] for s in ("以上", "以下", "左右", "之内", "上下", "倍多")} <= _SUFFIX_LAST
