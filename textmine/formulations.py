@@ -456,8 +456,9 @@ def scan_formulations(text: str, *, include_quotes: bool = False,
                       details: bool = True) -> list[Formulation]:
     """Formulations in `text` (one sentence or a paragraph), sorted, non-overlapping.
 
-    `details=False` leaves out each formulation's number and members (None and ()): the span
-    detector needs only where formulations are and of what kind."""
+    `details=False` skips counting numbered formulations and looking for their members around
+    them (number None; members only as the quotation itself gives them): the span detector
+    needs only where formulations are and of what kind."""
     if _candidate_re().search(text) is None:
         return []  # the common case: nothing any rule below could match
     found: list[Formulation] = []
