@@ -18,6 +18,7 @@ from textmine.segment import (
     LexiconError,
     Tokenizer,
     entities,
+    entity_class,
     lexicon_check,
     parse_lexicon_line,
     read_lexicon,
@@ -144,6 +145,65 @@ def test_sample_entities(sample_tokens):
         assert common not in classes, common
     assert list(ents.columns) == ["doc_id", "token", "entity_class", "count"]
     assert classes and ents.loc[ents["token"] == "葫芦套村", "count"].item() == 7
+
+
+@pytest.mark.parametrize("token, pos, expected", [
+    ("陈甜", "nr", "person"), ("习近平总书记", "nr", "person"), ("李女士", "n", "person"),
+    ("明白", "nr", ""), ("任重道远", "nr", ""), ("崇尚", "nrt", ""),  # jieba's mis-tags
+    ("恩施州", "nr", "place"), ("安顺", "nr", "place"), ("梁子湖", "nr", "place"),
+    ("试点城市", "ns", ""), ("雄安新区", "ns", "place"),
+    ("中共湖北省委", "nt", "organisation"), ("省政府", "n", "organisation"),
+    ("公安局", "nt", "organisation"), ("研究生支教团", "nt", "organisation"),
+    ("新格局", "nt", ""), ("国际化", "nt", ""), ("新发展格局", "n", ""),
+    ("地方政府", "n", ""), ("数字政府", "n", ""),
+])
+def test_entity_class_takes_a_tag_only_with_the_shape_of_what_it_names(token, pos, expected):
+    assert entity_class(token, pos) == expected
+
+def entity_scores(annotation: Path) -> dict[str, tuple[float, float]]:
+    """(precision, recall) per class of `entities` on the hand-labelled tokens of one file.
+
+    The documents named in its `# documents:` line are tokenized; each labelled token the
+    tokenizer produces is predicted the class most of its occurrences get (none if it gets
+    none) and compared with its label.
+    """
+    lines = annotation.read_text(encoding="utf-8").splitlines()
+    documents = next(ln for ln in lines if ln.startswith("# documents:")).split(":", 1)[1]
+    paths = [p for pattern in documents.split() for p in sorted(
+        corpora(pattern.split("/")[0]).glob(pattern.split("/", 1)[1]))]
+    gold = dict(ln.split("\t")[:2] for ln in lines[1:] if ln and not ln.startswith("#"))
+    gold.pop("token")
+    tokens = tokenize(as_clean_corpus(Corpus.from_texts(
+        {p.name: p.read_text(encoding="utf-8") for p in paths})), use_cache=False)
+    found = entities(tokens)
+    predicted = (found.groupby(["token", "entity_class"])["count"].sum().reset_index()
+                 .sort_values(["token", "count", "entity_class"], ascending=[True, False, True])
+                 .drop_duplicates("token"))
+    classes = dict(zip(predicted["token"], predicted["entity_class"], strict=True))
+    produced = set(tokens["token"])
+    scores = {}
+    for cls in ("person", "place", "organisation"):
+        pairs = [(gold[t], classes.get(t, "none")) for t in gold if t in produced]
+        tp = sum(g == cls and p == cls for g, p in pairs)
+        n_pred, n_gold = sum(p == cls for _, p in pairs), sum(g == cls for g, _ in pairs)
+        scores[cls] = (tp / n_pred if n_pred else 0.0, tp / n_gold if n_gold else 0.0)
+    return scores
+
+
+@pytest.mark.parametrize("annotation, minimum", [
+    # (precision, recall) per class, a little below the measured figures
+    ("entities_party_news.tsv", {"person": (0.85, 0.93), "place": (0.35, 0.80),
+                                 "organisation": (0.93, 0.78)}),
+    ("entities_provincial.tsv", {"person": (0.10, 0.45), "place": (0.68, 0.90),
+                                 "organisation": (0.40, 0.62)}),
+])
+def test_entity_classes_on_hand_labelled_reports(annotation, minimum):
+    """jieba tags thousands of common words as names, places or bodies (明白, 任重道远 nr;
+    国际化, 新格局 nt): the entity classes must not take them at their word."""
+    scores = entity_scores(Path(__file__).parent / "annotations" / annotation)
+    for cls, (precision, recall) in minimum.items():
+        assert scores[cls][0] >= precision, (cls, scores[cls])
+        assert scores[cls][1] >= recall, (cls, scores[cls])
 
 
 # -- lexicons -----------------------------------------------

@@ -1083,13 +1083,39 @@ PLACE_SUFFIXES = ("自治区", "自治州", "自治县", "街道", "社区", "�
                   "省", "州", "旗", "盟")
 ORGANISATION_SUFFIXES = ("委员会", "党工委", "党委", "党组", "党支部", "党总支", "组织部", "宣传部",
                          "统战部", "政府", "居委会", "村委会", "法院", "检察院", "局", "厅")
+#: Last words and characters of the names of organisations. jieba's dictionary tags many
+#: common words nt (国际化, 新兴产业, 重大进展): an nt word is an organisation only when it
+#: ends with one of these.
+ORGANISATION_HEAD_WORDS = tuple(w for w in ORGANISATION_SUFFIXES if len(w) > 1) + (
+    "省委", "市委", "县委", "区委", "州委", "团委", "纪委", "工委", "中央", "国务院", "政协",
+    "人大", "常委会", "联合会", "协会", "基金会", "公司", "集团", "银行",
+    "大学", "学院", "学校", "中学", "小学", "医院", "卫生院", "中心", "部队", "研究院", "研究所",
+    "科学院", "工程院", "办事处", "合作社", "联合国", "共青团", "工商联")
+ORGANISATION_HEAD_CHARS = frozenset("院部委会局厅办署所团党军队社行司处站校馆联盟协组庭")
+#: Of those, the ones few common words end with (most words ending 院, 团, 校 name bodies);
+#: after the others the last two characters must not be a common word (干部, 场所, 冠军).
+_ORGANISATION_HEAD_CHARS_ALONE = frozenset("院委团校馆社盟")
+#: What comes before 政府 in the name of one government (省政府, 济南市人民政府, 中央政府);
+#: 地方政府, 数字政府, 法治政府 name kinds of government or ideas of one.
+_GOVERNMENT_OWNERS = ("人民", "中央", "特别行政区") + PLACE_SUFFIXES
+#: Heads that make a compound a kind of place, not a named one (试点城市, 大都市, 获批上市).
+GENERIC_PLACE_HEADS = ("城市", "城镇", "都市", "山区", "上市", "入市", "法治化")
+#: Last characters of the names of waters, which jieba's dictionary often tags as people
+#: (梁子湖, 都柳江): a word of three characters or more ending with one is a place.
+_WATER_ENDINGS = frozenset("江河湖湾港岛峡")
 #: Titles that follow a surname in person references (李女士, 王书记).
 PERSON_TITLES = ("女士", "先生", "书记", "主任", "老师", "同志", "大爷", "大妈", "阿姨", "师傅")
+#: Titles that follow a full name (习近平总书记, 钱学森同志).
+_NAME_TITLES = ("总书记", "主席", "总理", "委员长", "同志", "教授", "院士", "书记", "先生", "女士")
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
     "肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏"
     "韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴"
     "莫孔向汤")
+#: With `_SURNAMES`, the first characters a name from jieba's dictionary may have: rarer
+#: surnames of the figures reports name (习近平, 恽代英, 瞿秋白, 聂荣臻, 粟裕), but not those
+#: that begin the common words jieba's dictionary mis-tags as names (温馨, 屠宰, 苗木).
+_DICTIONARY_SURNAMES = _SURNAMES | frozenset("习恽瞿聂粟")
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "夏侯", "皇甫", "东方", "慕容", "令狐",
                       "公孙")
 
@@ -1114,8 +1140,10 @@ def guess_unknown_pos(word: str) -> str | None:
         return "nt"
     if word.endswith(PLACE_SUFFIXES) and len(word) >= 3:
         return "ns"
-    if word[-1] in "着了过的们地得":
+    if word[-1] in "着了过的们地得等":
         return None
+    if len(word) == 2 and word[0] == "于":
+        return None  # the preposition joined to the next character (寓教于物 → 于物)
     if (word[0] in _SURNAMES and len(word) in (2, 3)) or \
             (word[:2] in _COMPOUND_SURNAMES and len(word) in (3, 4)):
         return "nr"
@@ -1125,25 +1153,115 @@ def guess_unknown_pos(word: str) -> str | None:
 def entity_class(token: str, pos: str) -> str:
     """"person", "place", "organisation" or "" for a token and its POS tag.
 
-    nr* is a person and ns* a place, except the common words jieba's dictionary mis-tags
-    (`NOT_PEOPLE`, `NOT_PLACES`); nt* is an organisation; a surname with a title (李女士, 王书记)
-    is a person; an n/nz word ending like a party or state body (社区党委, 市委组织部) is an
-    organisation and one ending like an administrative unit (西区社区) a place.
+    jieba's dictionary tags thousands of common words nr, ns or nt (明白, 任重道远 as names,
+    国际化 as an organisation), so a tag is taken only with the shape of what it names:
+    - person: nr* shaped like a Chinese name (a surname, two or three characters; a compound
+      surname, three or four), or a name with a title (李女士, 王书记, 习近平总书记); an nr*
+      word that names an administrative division (安顺, 黄石: `division_names`) or ends
+      like one or like a water (恩施州, 梁子湖) is a place;
+    - place: ns*, but not the common words jieba mis-tags (`NOT_PLACES`) nor compounds naming
+      a kind of place (试点城市); an n/nz word ending like an administrative unit (西区社区);
+    - organisation: nt*, or an n/nz word of four characters or more (or 省政府-like), ending
+      like the name of a body (社区党委, 市委组织部, 国务院) where that ending is not the end
+      of a common word (格局, 布局 in 新发展格局); 政府 only after the place or people it
+      belongs to (省政府, not 地方政府, 数字政府).
     """
-    if len(token) >= 2 and token[0] in _SURNAMES and token[1:] in PERSON_TITLES:
+    if len(token) < 2:
+        return ""
+    if _is_person_reference(token):
         return "person"
     if pos.startswith("nr"):
-        return "" if token in NOT_PEOPLE or len(token) < 2 else "person"
+        if token in NOT_PEOPLE:
+            return ""
+        if token in division_names() or len(token) >= 3 and (
+                token.endswith(PLACE_SUFFIXES) or token[-1] in _WATER_ENDINGS):
+            return "place"
+        return "person" if _has_name_shape(token) else ""
     if pos.startswith("ns"):
-        return "" if token in NOT_PLACES or len(token) < 2 else "place"
+        return "" if token in NOT_PLACES or token.endswith(GENERIC_PLACE_HEADS) else "place"
     if pos.startswith("nt"):
-        return "organisation"
-    if pos in ("n", "nz") and len(token) >= 4 and _is_han(token):
-        if token.endswith(ORGANISATION_SUFFIXES):
+        return "organisation" if _names_a_body(token) else ""
+    if pos in ("n", "nz") and (len(token) >= 4 or token.endswith("政府")) and _is_han(token):
+        if token.endswith(ORGANISATION_SUFFIXES) and _names_a_body(token):
             return "organisation"
         if token.endswith(("街道", "社区", "村委")):
             return "place"
     return ""
+
+
+#: Unit words ending the names of administrative divisions, longest first: what is left is
+#: the short name the reports use (来凤县 → 来凤, 恩施土家族苗族自治州 → 恩施土家族苗族 → 恩施).
+_DIVISION_UNITS = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "省", "市",
+                   "县", "区", "旗", "盟")
+
+
+@functools.lru_cache(maxsize=1)
+def division_names() -> frozenset[str]:
+    """Names of China's provinces, prefecture- and county-level divisions, full and short
+    (来凤县 and 来凤), from the administrative-division table of the `cpca` package.
+
+    jieba's dictionary tags many of them as people (安顺, 黄石, 纳雍): `entity_class` makes
+    such a token a place. The table is read as a file, without importing `cpca`.
+    """
+    import csv
+    import importlib.util
+
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    resources = Path(next(iter(spec.submodule_search_locations))) / "resources"
+    with open(resources / "56_nations.csv", encoding="utf-8") as f:
+        nations = {line.strip() for line in f if line.strip()}
+    # 新疆维吾尔自治区 names the people without 族
+    nations = sorted(nations | {n[:-1] for n in nations if len(n) > 2}, key=len, reverse=True)
+    names: set[str] = set()
+    with open(resources / "adcodes.csv", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            name = row["name"]
+            if "辖" in name or not _is_han(name):
+                continue  # 市辖区, 省直辖县级行政区划: not names
+            names.add(name)
+            short = next((name[:-len(u)] for u in _DIVISION_UNITS if name.endswith(u)), name)
+            stripped = True
+            while stripped:  # 土家族苗族 before 自治州
+                stripped = False
+                for nation in nations:
+                    if short.endswith(nation) and len(short) > len(nation) + 1:
+                        short, stripped = short[:-len(nation)], True
+                        break
+            if len(short) >= 2:
+                names.add(short)
+    return frozenset(names)
+
+
+def _has_name_shape(token: str) -> bool:
+    """A surname and one or two characters, or a compound surname and one or two."""
+    if token[:2] in _COMPOUND_SURNAMES:
+        return 3 <= len(token) <= 4
+    return token[0] in _DICTIONARY_SURNAMES and 2 <= len(token) <= 3
+
+
+def _is_person_reference(token: str) -> bool:
+    """A surname with a title (李女士), or a name with one (习近平总书记)."""
+    if token[0] in _SURNAMES and token[1:] in PERSON_TITLES:
+        return True
+    return any(token.endswith(title) and len(token) > len(title) + 1
+               and _has_name_shape(token[:-len(title)]) for title in _NAME_TITLES)
+
+
+def _names_a_body(token: str) -> bool:
+    """Whether `token` ends like the name of an organisation (see `entity_class`)."""
+    if token.endswith("政府"):
+        return token[:-2].endswith(_GOVERNMENT_OWNERS)
+    if token.endswith(ORGANISATION_HEAD_WORDS):
+        return True
+    if token[-1] not in ORGANISATION_HEAD_CHARS:
+        return False
+    if token[-1] in _ORGANISATION_HEAD_CHARS_ALONE:
+        return True
+    # the last two characters are a common word (格局, 社会, 干部, 场所): not a body's ending
+    tag = _jieba_dictionary()[1].get(token[-2:])
+    return tag is None or tag.startswith("nt")
 
 
 def entities(tokens: pd.DataFrame, classes: Sequence[str] = ("person", "place", "organisation")
