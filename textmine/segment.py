@@ -1208,7 +1208,8 @@ def division_names() -> frozenset[str]:
 
     spec = importlib.util.find_spec("cpca")
     if spec is None or not spec.submodule_search_locations:
-        return frozenset()
+        raise ImportError("the table of administrative divisions comes from the cpca package, "
+                          "which is not installed: pip install cpca==0.5.5")
     resources = Path(next(iter(spec.submodule_search_locations))) / "resources"
     with open(resources / "56_nations.csv", encoding="utf-8") as f:
         nations = {line.strip() for line in f if line.strip()}
