@@ -149,6 +149,7 @@ def test_sample_entities(sample_tokens):
 
 @pytest.mark.parametrize("token, pos, expected", [
     ("陈甜", "nr", "person"), ("习近平总书记", "nr", "person"), ("李女士", "n", "person"),
+    ("高级教授", "n", ""),
     ("明白", "nr", ""), ("任重道远", "nr", ""), ("崇尚", "nrt", ""),  # jieba's mis-tags
     ("恩施州", "nr", "place"), ("安顺", "nr", "place"), ("梁子湖", "nr", "place"),
     ("试点城市", "ns", ""), ("雄安新区", "ns", "place"),

@@ -1243,11 +1243,16 @@ def _has_name_shape(token: str) -> bool:
 
 
 def _is_person_reference(token: str) -> bool:
-    """A surname with a title (李女士), or a name with one (习近平总书记)."""
+    """A surname with a title (李女士), or a name with one (习近平总书记; not 高级教授: a
+    word of jieba's dictionary before the title must be tagged as a name)."""
     if token[0] in _SURNAMES and token[1:] in PERSON_TITLES:
         return True
-    return any(token.endswith(title) and len(token) > len(title) + 1
-               and _has_name_shape(token[:-len(title)]) for title in _NAME_TITLES)
+    tags = _jieba_dictionary()[1]
+    for title in _NAME_TITLES:
+        name = token[:-len(title)]
+        if token.endswith(title) and len(name) >= 2 and _has_name_shape(name):
+            return tags.get(name, "nr").startswith("nr")
+    return False
 
 
 def _names_a_body(token: str) -> bool:
