@@ -143,7 +143,7 @@ def table(title: str, terms: list[str], texts: list[str], rows: dict[str, Tokeni
               + f" {mean_han_length(tok, national):>16.3f}")
     overlapping, cover, terms_max, occurrences_max = exact_ceiling(terms, texts)
     print(f"ceiling of any segmentation: {overlapping} terms overlap another listed term in "
-          f"these reports, {cover} of them at least miss a token somewhere; exact everywhere "
+          f"these reports, at least {cover} of them miss a token somewhere; exact everywhere "
           f"≤ {terms_max:.1%}, occurrences exact ≤ {occurrences_max:.1%}")
 
 
