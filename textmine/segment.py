@@ -1087,18 +1087,18 @@ ORGANISATION_SUFFIXES = ("委员会", "党工委", "党委", "党组", "党支�
 #: common words nt (国际化, 新兴产业, 重大进展): an nt word is an organisation only when it
 #: ends with one of these.
 ORGANISATION_HEAD_WORDS = tuple(w for w in ORGANISATION_SUFFIXES if len(w) > 1) + (
-    "省委", "市委", "县委", "区委", "州委", "团委", "纪委", "工委", "中央", "国务院", "政协",
-    "人大", "常委会", "联合会", "协会", "基金会", "公司", "集团", "银行",
-    "大学", "学院", "学校", "中学", "小学", "医院", "卫生院", "中心", "部队", "研究院", "研究所",
-    "科学院", "工程院", "办事处", "合作社", "联合国", "共青团", "工商联")
+    "中央", "政协", "人大", "常委会", "联合会", "协会", "基金会", "公司", "银行", "大学", "中学",
+    "小学", "中心", "部队", "研究所", "办事处", "联合国", "工商联")
 ORGANISATION_HEAD_CHARS = frozenset("院部委会局厅办署所团党军队社行司处站校馆联盟协组庭")
-#: Of those, the ones few common words end with (most words ending 院, 团, 校 name bodies);
-#: after the others the last two characters must not be a common word (干部, 场所, 冠军).
+#: Of those, the ones few common words end with (most words ending 院, 委, 团 name bodies:
+#: 国务院, 省委, 共青团); after the others the last two characters must not be a common word
+#: (干部, 场所, 冠军).
 _ORGANISATION_HEAD_CHARS_ALONE = frozenset("院委团校馆社盟")
 #: What comes before 政府 in the name of one government (省政府, 济南市人民政府, 中央政府);
 #: 地方政府, 数字政府, 法治政府 name kinds of government or ideas of one.
 _GOVERNMENT_OWNERS = ("人民", "中央", "特别行政区") + PLACE_SUFFIXES
-#: Heads that make a compound a kind of place, not a named one (试点城市, 大都市, 获批上市).
+#: Endings of ns-tagged words that are no named place: kinds of place (试点城市, 大都市) and
+#: words jieba tags ns by mistake ending lexicon compounds (获批上市, 宗教事务治理法治化).
 GENERIC_PLACE_HEADS = ("城市", "城镇", "都市", "山区", "上市", "入市", "法治化")
 #: Last characters of the names of waters, which jieba's dictionary often tags as people
 #: (梁子湖, 都柳江): a word of three characters or more ending with one is a place.
