@@ -161,6 +161,7 @@ def test_sample_entities(sample_tokens):
 def test_entity_class_takes_a_tag_only_with_the_shape_of_what_it_names(token, pos, expected):
     assert entity_class(token, pos) == expected
 
+
 def entity_scores(annotation: Path) -> dict[str, tuple[float, float]]:
     """(precision, recall) per class of `entities` on the hand-labelled tokens of one file.
 
