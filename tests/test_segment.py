@@ -636,6 +636,16 @@ def test_cli_tokens_and_lexicon_check(tmp_path, capsys, monkeypatch):
     df = pd.read_parquet(out)
     assert list(df.columns) == TOKEN_COLUMNS
     assert {"葫芦套村", "泉新泉驿", "40余万元"} <= set(df["token"])
+    entities_out = tmp_path / "entities.csv"
+    assert main(["entities", str(SAMPLE), "--kinds", "all", "--out", str(entities_out),
+                 "--quiet"]) == 0
+    found = pd.read_csv(entities_out)
+    assert list(found.columns) == ["doc_id", "token", "entity_class", "count"]
+    places = found[found["entity_class"] == "place"].set_index("token")["count"]
+    assert places["葫芦套村"] == 7 and "柳埠街道" in places.index
+    assert main(["entities", str(SAMPLE), "--classes", "person", "--out", str(entities_out),
+                 "--quiet"]) == 0
+    assert set(pd.read_csv(entities_out)["entity_class"]) == {"person"}
     assert main(["lexicon", "check", "羊肚菌", "羊肚", "--corpus", str(folder)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split("\t")[:3] == ["羊肚菌", "single", "羊肚菌"]

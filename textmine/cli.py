@@ -10,8 +10,12 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textmine import __version__
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -203,10 +207,9 @@ def _segment_tokenizer(args: argparse.Namespace, config, paths: Sequence[str]):
     return tok
 
 
-def cmd_tokens(args: argparse.Namespace) -> int:
-    """Write the tokens table (textmine.segment.tokenize) of the files or folders."""
+def _tokens_of(args: argparse.Namespace) -> pd.DataFrame:
+    """The tokens table of the files or folders, with the options of `textmine tokens`."""
     from textmine.segment import tokenize
-    from textmine.tables import format_for, write_table
 
     config, clean = _load(args, args.paths)
     tok = _segment_tokenizer(args, config, args.paths)
@@ -215,12 +218,28 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     table = tokenize(clean, tok, kinds=kinds, cache_dir=args.cache_dir or config.cache_dir,
                      use_cache=use_cache, n_jobs=args.jobs, scheduler=args.scheduler,
                      quiet=args.quiet)
-    fmt = args.format or (format_for(args.out) if args.out and args.out != "-" else "csv")
-    write_table(table, args.out, fmt)
     if not args.quiet:
         stats = table.attrs.get("cache", {})
         print(f"tokens: {len(table):,} in {table['doc_id'].nunique()} documents; cache "
               f"{stats.get('hits', 0)} hits, {stats.get('misses', 0)} computed", file=sys.stderr)
+    return table
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    """Write the tokens table (textmine.segment.tokenize) of the files or folders."""
+    from textmine.tables import write_table
+
+    write_table(_tokens_of(args), args.out, args.format)
+    return 0
+
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    """Write the people, places and organisations (textmine.segment.entities) of the files."""
+    from textmine.segment import entities
+    from textmine.tables import write_table
+
+    classes = tuple(c for c in args.classes.split(",") if c)
+    write_table(entities(_tokens_of(args), classes=classes), args.out, args.format)
     return 0
 
 
@@ -431,6 +450,23 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if (table["status"] == "fail").any() else 0
 
 
+def _tokens_options(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that tokenize: paths, block kinds, lexicons, cache."""
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
+    p.add_argument("--kinds", default="subheading,paragraph", metavar="K1,K2|all",
+                   help="block kinds to tokenize (default: subheading,paragraph; all: every "
+                   "block)")
+    p.add_argument("--userdict", action="append", metavar="FILE",
+                   help="extra lexicon in jieba's format (repeatable)")
+    p.add_argument("--stopwords", action="append", metavar="FILE",
+                   help="extra stopword file, one word a line (repeatable)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="token cache folder (default: $TEXTMINE_CACHE_DIR or the user cache)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    _table_options(p)
+    _add_common(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="textmine", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"textmine {__version__}")
@@ -545,20 +581,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "governance lexicon and corpus/userdict.txt; quantities, dates and "
                        "formulations stay single tokens. Columns: doc_id, sent_id, token_id, "
                        "token, pos, start, end, is_stop (offsets into the cleaned text).")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: corpus)")
-    p.add_argument("--kinds", default="subheading,paragraph", metavar="K1,K2|all",
-                   help="block kinds to tokenize (default: subheading,paragraph; all: every "
-                   "block)")
-    p.add_argument("--userdict", action="append", metavar="FILE",
-                   help="extra lexicon in jieba's format (repeatable)")
-    p.add_argument("--stopwords", action="append", metavar="FILE",
-                   help="extra stopword file, one word a line (repeatable)")
-    p.add_argument("--cache-dir", metavar="DIR",
-                   help="token cache folder (default: $TEXTMINE_CACHE_DIR or the user cache)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    _table_options(p)
-    _add_common(p)
+    _tokens_options(p)
     p.set_defaults(func=cmd_tokens)
+
+    p = sub.add_parser("entities", help="people, places and organisations, counted",
+                       description="The tokens that name a person, a place or an "
+                       "organisation, and how often each document names them. Columns: "
+                       "doc_id, token, entity_class, count.")
+    _tokens_options(p)
+    p.add_argument("--classes", default="person,place,organisation", metavar="C1,C2",
+                   help="entity classes to keep (default: person,place,organisation)")
+    p.set_defaults(func=cmd_entities)
 
     p = sub.add_parser("keywords", help="keywords per document or group: TF-IDF or TextRank",
                        description="Keywords of each document (or each group of a metadata "
