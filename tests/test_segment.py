@@ -646,6 +646,8 @@ def test_cli_tokens_and_lexicon_check(tmp_path, capsys, monkeypatch):
     assert main(["entities", str(SAMPLE), "--classes", "person", "--out", str(entities_out),
                  "--quiet"]) == 0
     assert set(pd.read_csv(entities_out)["entity_class"]) == {"person"}
+    with pytest.raises(SystemExit, match="unknown class people"):
+        main(["entities", str(SAMPLE), "--classes", "people", "--quiet"])
     assert main(["lexicon", "check", "羊肚菌", "羊肚", "--corpus", str(folder)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split("\t")[:3] == ["羊肚菌", "single", "羊肚菌"]

@@ -239,6 +239,10 @@ def cmd_entities(args: argparse.Namespace) -> int:
     from textmine.tables import write_table
 
     classes = tuple(c for c in args.classes.split(",") if c)
+    unknown = sorted(set(classes) - {"person", "place", "organisation"})
+    if unknown:
+        raise SystemExit(f"textmine entities: unknown class {', '.join(unknown)} "
+                         "(person, place, organisation)")
     write_table(entities(_tokens_of(args), classes=classes), args.out, args.format)
     return 0
 
